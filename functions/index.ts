@@ -1,0 +1,7 @@
+// The app entry Azure loads (package.json "main"): one module per feature, each registering its
+// functions at the bottom of its file.
+import { app } from '@azure/functions';
+
+app.setup({ enableHttpStream: true });
+
+import './health';

@@ -1,0 +1,127 @@
+// Queue triggers on Azurite, with the semantics of the WebJobs queue listener: batches, base64 by
+// default, dequeueCount/id/insertionTime in trigger metadata, visibility timeout on failure, and
+// `<queue>-poison` once a message has failed maxDequeueCount times.
+import { QueueClient } from '@azure/storage-queue';
+
+import type { QueueSettings } from './host-json';
+import type { LogSink } from './logger';
+import { resolveSetting, storageConnection } from './settings';
+import type { InvokeRequest, InvokeResult, Registration } from './types';
+
+type DequeuedMessage = Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'][number];
+
+const MIN_POLL_MS = 50;
+
+export class QueueListener {
+  #stopped = false;
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  readonly queueName: string;
+  readonly #queue: QueueClient;
+  readonly #poison: QueueClient;
+
+  constructor(
+    private readonly reg: Registration,
+    private readonly settings: QueueSettings,
+    private readonly invoke: (req: InvokeRequest) => Promise<InvokeResult>,
+    private readonly log: LogSink,
+  ) {
+    this.queueName = resolveSetting(String(reg.trigger.queueName)).toLowerCase();
+    const connection = storageConnection(reg.trigger.connection);
+    this.#queue = new QueueClient(connection, this.queueName);
+    this.#poison = new QueueClient(connection, `${this.queueName}-poison`);
+  }
+
+  async start(): Promise<void> {
+    await this.#queue.createIfNotExists();
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    let delay = MIN_POLL_MS;
+    while (!this.#stopped) {
+      let messages: DequeuedMessage[] = [];
+      try {
+        const batch = await this.#queue.receiveMessages({
+          numberOfMessages: Math.min(32, Math.max(1, this.settings.batchSize)),
+          visibilityTimeout: 600, // renewed implicitly by finishing within it; failures reset it below
+        });
+        messages = batch.receivedMessageItems;
+      } catch (e) {
+        if (this.#stopped) return;
+        this.#logLine('warning', `Polling queue "${this.queueName}" failed: ${(e as Error).message}`);
+      }
+      if (messages.length === 0) {
+        await this.#sleep(delay);
+        delay = Math.min(delay * 2, this.settings.maxPollingIntervalMs);
+        continue;
+      }
+      delay = MIN_POLL_MS;
+      await Promise.all(messages.map((m) => this.#process(m)));
+    }
+  }
+
+  async #process(message: DequeuedMessage): Promise<void> {
+    if (message.dequeueCount > this.settings.maxDequeueCount) return this.#moveToPoison(message);
+    const text =
+      this.settings.messageEncoding === 'base64'
+        ? Buffer.from(message.messageText, 'base64').toString('utf8')
+        : message.messageText;
+    try {
+      await this.invoke({
+        functionName: this.reg.name,
+        triggerData: { string: text },
+        triggerMetadata: {
+          DequeueCount: { json: String(message.dequeueCount) },
+          Id: { string: message.messageId },
+          PopReceipt: { string: message.popReceipt },
+          InsertionTime: { json: JSON.stringify(message.insertedOn.toISOString()) },
+          ExpirationTime: { json: JSON.stringify(message.expiresOn.toISOString()) },
+          NextVisibleTime: { json: JSON.stringify(message.nextVisibleOn.toISOString()) },
+        },
+      });
+      await this.#queue.deleteMessage(message.messageId, message.popReceipt);
+    } catch (e) {
+      this.#logLine(
+        'error',
+        `Message ${message.messageId} of queue "${this.queueName}" failed (dequeueCount ${message.dequeueCount}): ${(e as Error).message}`,
+      );
+      if (message.dequeueCount >= this.settings.maxDequeueCount) return this.#moveToPoison(message);
+      await this.#queue
+        .updateMessage(
+          message.messageId,
+          message.popReceipt,
+          undefined,
+          Math.ceil(this.settings.visibilityTimeoutMs / 1000),
+        )
+        .catch(() => undefined); // if the receipt expired, the message becomes visible again anyway
+    }
+  }
+
+  async #moveToPoison(message: DequeuedMessage): Promise<void> {
+    await this.#poison.createIfNotExists();
+    await this.#poison.sendMessage(message.messageText);
+    await this.#queue.deleteMessage(message.messageId, message.popReceipt);
+    this.#logLine('warning', `Message ${message.messageId} moved to queue "${this.queueName}-poison".`);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  #logLine(level: 'warning' | 'error', message: string) {
+    this.log({ time: new Date(), level, category: 'system', functionName: this.reg.name, message });
+  }
+}

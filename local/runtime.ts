@@ -1,0 +1,139 @@
+// The whole local runtime in one object: Azurite, the ARM emulator, and the Functions host stand-in
+// with its Durable engine, wired together the way Azure wires the real ones. `npm start` and the
+// integration tests both use it: `const rt = await LocalRuntime.start(); … await rt.dispose();`
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { FunctionHost } from './host';
+import type { FunctionKeys } from './host/keys';
+import type { LogSink } from './host/logger';
+import type { HostPlugin } from './host/types';
+import { freePort } from './ports';
+import { Azurite } from './storage/azurite';
+
+export const LOCAL_SUBSCRIPTION_ID = '00000000-0000-4000-8000-000000000000';
+
+export interface LocalRuntimeOptions {
+  /** The function app root (host.json, package.json). Default: this repository. */
+  appDir?: string;
+  /** App entry; default package.json `main` (the compiled app, as Azure loads it). */
+  appEntry?: string;
+  /** Where Azurite and the emulator keep their data. Default LOCAL_DATA_DIR or `<appDir>/.local`. */
+  dataDir?: string;
+  /** Host port; default 0 (a free port). */
+  port?: number;
+  /** Azurite ports: `default` (reuse/take 10000-10002) or `free` (tests). Default `free`. */
+  storagePorts?: 'default' | 'free';
+  /** App settings that override everything else. */
+  env?: Record<string, string>;
+  /** More host plugins (besides the Durable engine). */
+  plugins?: HostPlugin[];
+  keys?: FunctionKeys;
+  log?: LogSink;
+}
+
+export class LocalRuntime {
+  readonly #restoreEnv: Record<string, string | undefined>;
+  private constructor(
+    readonly host: FunctionHost,
+    readonly azurite: Azurite,
+    readonly dataDir: string,
+    restoreEnv: Record<string, string | undefined>,
+  ) {
+    this.#restoreEnv = restoreEnv;
+  }
+
+  get baseUrl(): string {
+    return this.host.baseUrl;
+  }
+
+  get storageConnectionString(): string {
+    return this.azurite.connectionString;
+  }
+
+  static async start(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+    const appDir = resolve(opts.appDir ?? join(__dirname, '..'));
+    const dataDir = resolve(opts.dataDir ?? process.env.LOCAL_DATA_DIR ?? join(appDir, '.local'));
+    mkdirSync(dataDir, { recursive: true });
+    const entry = resolve(appDir, opts.appEntry ?? packageMain(appDir));
+    if (!existsSync(entry))
+      throw new Error(`App entry ${entry} does not exist (run \`npm run build\` first).`);
+
+    const azurite = await Azurite.start({ dataDir, ports: opts.storagePorts ?? 'free' });
+    const restoreEnv: Record<string, string | undefined> = {};
+    try {
+      const port = opts.port || (await freePort());
+      const baseUrl = `http://127.0.0.1:${port}`;
+      const settings = appSettings(appDir, azurite.connectionString, baseUrl, opts.env ?? {});
+      for (const [k, v] of Object.entries(settings)) {
+        restoreEnv[k] = process.env[k];
+        process.env[k] = v;
+      }
+      const plugins = [...(opts.plugins ?? [])];
+      const host = new FunctionHost({
+        appDir,
+        entry,
+        port,
+        keys: opts.keys,
+        plugins,
+        log: opts.log,
+        storageConnectionString: azurite.connectionString,
+      });
+      await host.start();
+      return new LocalRuntime(host, azurite, dataDir, restoreEnv);
+    } catch (e) {
+      restore(restoreEnv);
+      await azurite.dispose();
+      throw e;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    try {
+      await this.host.dispose();
+    } finally {
+      await this.azurite.dispose();
+      restore(this.#restoreEnv);
+    }
+  }
+}
+
+function restore(saved: Record<string, string | undefined>) {
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
+
+function packageMain(appDir: string): string {
+  const pkg = JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8')) as { main?: string };
+  if (!pkg.main) throw new Error('package.json has no "main" (the app entry Azure loads).');
+  return pkg.main;
+}
+
+/**
+ * The app's settings, with Core Tools' precedence: the runtime's defaults, then local.settings.json
+ * Values, then the process environment, then explicit overrides. `UseDevelopmentStorage=true` means
+ * the Azurite this runtime manages, whatever ports it got.
+ */
+function appSettings(appDir: string, storage: string, baseUrl: string, overrides: Record<string, string>) {
+  const settings: Record<string, string> = {
+    FUNCTIONS_WORKER_RUNTIME: 'node',
+    AzureWebJobsStorage: storage,
+    AZURE_SUBSCRIPTION_ID: LOCAL_SUBSCRIPTION_ID,
+    PUBLIC_BASE_URL: baseUrl,
+  };
+  const file = join(appDir, 'local.settings.json');
+  if (existsSync(file)) {
+    const values =
+      (JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
+    Object.assign(settings, values);
+  }
+  for (const k of Object.keys(settings)) {
+    const fromEnv = process.env[k];
+    if (fromEnv !== undefined) settings[k] = fromEnv;
+  }
+  Object.assign(settings, overrides);
+  if (settings.AzureWebJobsStorage === 'UseDevelopmentStorage=true') settings.AzureWebJobsStorage = storage;
+  return settings;
+}
