@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const runtime = await LocalRuntime.start({
     appDir: root,
     port,
-    storagePorts: 'default',
+    storagePorts: process.env.LOCAL_STORAGE_PORTS === 'free' ? 'free' : 'default',
     keys: { functionKey: process.env.LOCAL_FUNCTION_KEY, masterKey: process.env.LOCAL_MASTER_KEY },
   });
   const { ports, reused } = runtime.azurite;
