@@ -1,0 +1,82 @@
+// Time buckets: one table per UTC day of __REALTIME_TIMESTAMP (`journal20250131`). Retention drops a
+// whole table (one request, no per-entity deletes); a query only visits the days its time range
+// covers and that exist. The list of existing bucket tables is cached briefly per process.
+import type { TableServiceClient } from '@azure/data-tables';
+
+import { getConfig } from '../config';
+import { azureCredential } from '../credential';
+
+export const BUCKET_PREFIX = 'journal';
+const DAY_USEC = 86_400_000_000;
+const LIST_TTL_MS = 30_000;
+
+/** `YYYYMMDD` (UTC) of a time in µs. */
+export function bucketOf(usec: number): string {
+  return new Date(Math.floor(usec / 1000)).toISOString().slice(0, 10).replaceAll('-', '');
+}
+
+export const bucketTable = (bucket: string) => `${BUCKET_PREFIX}${bucket}`;
+
+/** First µs of a bucket day. */
+export function bucketStart(bucket: string): number {
+  return (
+    Date.UTC(Number(bucket.slice(0, 4)), Number(bucket.slice(4, 6)) - 1, Number(bucket.slice(6, 8))) * 1000
+  );
+}
+
+export const bucketEnd = (bucket: string) => bucketStart(bucket) + DAY_USEC - 1;
+
+/** The oldest bucket still retained at `nowMs`, and the newest accepted (one day ahead, for clock skew). */
+export function retainedRange(nowMs: number, retentionDays = getConfig().JOURNAL_RETENTION_DAYS) {
+  const now = nowMs * 1000;
+  return { oldest: bucketOf(now - retentionDays * DAY_USEC), newest: bucketOf(now + DAY_USEC) };
+}
+
+let service: Promise<TableServiceClient> | undefined;
+
+export function tableService(): Promise<TableServiceClient> {
+  service ??= (async () => {
+    const { TableServiceClient } = await import('@azure/data-tables');
+    const c = getConfig();
+    const cs = c.AzureWebJobsStorage;
+    if (cs)
+      return TableServiceClient.fromConnectionString(cs, { allowInsecureConnection: cs.includes('http://') });
+    const uri =
+      c.AzureWebJobsStorage__tableServiceUri ??
+      `https://${c.AzureWebJobsStorage__accountName}.table.core.windows.net`;
+    return new TableServiceClient(uri, await azureCredential());
+  })();
+  service.catch(() => (service = undefined));
+  return service;
+}
+
+let listed: { at: number; buckets: Set<string> } | undefined;
+
+/** Existing bucket days, ascending (cached LIST_TTL_MS; buckets this process wrote are added at once). */
+export async function existingBuckets(nowMs = Date.now(), fresh = false): Promise<string[]> {
+  if (fresh || !listed || nowMs - listed.at > LIST_TTL_MS) {
+    const svc = await tableService();
+    const buckets = new Set<string>();
+    const filter = `TableName ge '${BUCKET_PREFIX}0' and TableName le '${BUCKET_PREFIX}99999999'`;
+    for await (const t of svc.listTables({ queryOptions: { filter } })) {
+      const m = /^journal(\d{8})$/.exec(t.name ?? '');
+      if (m) buckets.add(m[1]!);
+    }
+    listed = { at: nowMs, buckets };
+  }
+  return [...listed.buckets].sort();
+}
+
+export function noteBucket(bucket: string): void {
+  listed?.buckets.add(bucket);
+}
+
+export function forgetBucket(bucket: string): void {
+  listed?.buckets.delete(bucket);
+}
+
+/** For tests that switch storage accounts. */
+export function resetBucketsForTests(): void {
+  listed = undefined;
+  service = undefined;
+}

@@ -1,0 +1,188 @@
+// Per-VM unit and boot indexes, kept per bucket table in the partition `vm||i` so that retention drops
+// them with the entries they describe. Rows: `u|<unit>` and `b|<boot id>` with {name, count, first, last}.
+// An ingest request updates all its rows of one bucket in one entity-group transaction, with ETags
+// remembered from the previous update (no read in the steady state; a 412/409 reloads and retries).
+// Counts are of newly stored entries; a process that dies between the entry write and this update
+// leaves its count short by that batch (the entries themselves are safe).
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+
+import { tableClient } from '../storage';
+import { bucketTable, existingBuckets, retainedRange } from './buckets';
+import type { JournalRecord } from './entry';
+import { escapeKeyPart, indexPartition } from './keys';
+import { esc } from './table-store';
+
+interface IndexRow {
+  kind: 'u' | 'b';
+  name: string;
+  count: number;
+  first: number;
+  last: number;
+  etag?: string;
+}
+
+const cache = new Map<string, Map<string, IndexRow>>();
+
+const rowKeyOf = (kind: 'u' | 'b', name: string) => `${kind}|${escapeKeyPart(name)}`;
+
+/** Folds newly stored records of one bucket into its index rows. Returns the transactions issued. */
+export async function updateIndexes(vm: string, bucket: string, records: JournalRecord[]): Promise<number> {
+  if (records.length === 0) return 0;
+  const deltas = new Map<string, IndexRow>();
+  const fold = (kind: 'u' | 'b', name: string, t: number) => {
+    const rk = rowKeyOf(kind, name);
+    const d = deltas.get(rk);
+    if (d) {
+      d.count++;
+      d.first = Math.min(d.first, t);
+      d.last = Math.max(d.last, t);
+    } else deltas.set(rk, { kind, name, count: 1, first: t, last: t });
+  };
+  for (const r of records) {
+    fold('u', r.unit, r.realtimeUsec);
+    fold('b', r.bootId, r.realtimeUsec);
+  }
+  const table = await tableClient(bucketTable(bucket));
+  const pk = indexPartition(vm);
+  const key = `${bucket}/${pk}`;
+  const entries = [...deltas.entries()];
+  let transactions = 0;
+  for (let i = 0; i < entries.length; i += 100) {
+    const chunk = entries.slice(i, i + 100);
+    for (let attempt = 0; ; attempt++) {
+      let rows = cache.get(key);
+      if (!rows) cache.set(key, (rows = await loadRows(table, pk)));
+      const next = new Map<string, IndexRow>();
+      const actions: TransactionAction[] = chunk.map(([rk, d]) => {
+        const old = rows.get(rk);
+        const row: IndexRow = old
+          ? {
+              ...old,
+              count: old.count + d.count,
+              first: Math.min(old.first, d.first),
+              last: Math.max(old.last, d.last),
+            }
+          : { ...d };
+        next.set(rk, row);
+        const entity = {
+          partitionKey: pk,
+          rowKey: rk,
+          n: row.name,
+          count: row.count,
+          first: row.first,
+          last: row.last,
+        };
+        return old?.etag ? ['update', entity, 'Replace', { etag: old.etag }] : ['create', entity];
+      });
+      transactions++;
+      try {
+        const res = await table.submitTransaction(actions);
+        res.subResponses.forEach((s, j) => {
+          const rk = chunk[j]![0];
+          rows.set(rk, { ...next.get(rk)!, ...(s.etag ? { etag: s.etag } : {}) });
+        });
+        if (res.subResponses.some((s) => !s.etag)) cache.delete(key);
+        break;
+      } catch (e) {
+        const status = (e as { statusCode?: number }).statusCode;
+        if ((status !== 409 && status !== 412) || attempt >= 5) throw e;
+        cache.delete(key);
+      }
+    }
+  }
+  return transactions;
+}
+
+async function loadRows(table: TableClient, pk: string): Promise<Map<string, IndexRow>> {
+  const rows = new Map<string, IndexRow>();
+  const iter = table.listEntities<Record<string, unknown>>({
+    queryOptions: { filter: `PartitionKey eq '${esc(pk)}'` },
+  });
+  for await (const e of iter) {
+    const rk = e.rowKey!;
+    rows.set(rk, {
+      kind: rk.startsWith('u|') ? 'u' : 'b',
+      name: e.n as string,
+      count: Number(e.count),
+      first: Number(e.first),
+      last: Number(e.last),
+      etag: e.etag,
+    });
+  }
+  return rows;
+}
+
+export interface UnitSummary {
+  unit: string;
+  count: number;
+  firstUsec: number;
+  lastUsec: number;
+}
+export interface BootSummary {
+  bootId: string;
+  count: number;
+  firstUsec: number;
+  lastUsec: number;
+}
+export interface VmIndex {
+  units: UnitSummary[];
+  boots: BootSummary[];
+  /** Per bucket, for query planning: units present in that bucket. */
+  buckets: Map<string, Map<string, { count: number; first: number; last: number }>>;
+}
+
+const READ_TTL_MS = 2_000;
+const readCache = new Map<string, { at: number; index: Promise<VmIndex> }>();
+
+/** The VM's index over every retained bucket (one query per bucket, in parallel; cached 2 s). */
+export function readIndex(vm: string, nowMs = Date.now()): Promise<VmIndex> {
+  const hit = readCache.get(vm);
+  if (hit && nowMs - hit.at < READ_TTL_MS) return hit.index;
+  const index = loadIndex(vm, nowMs);
+  readCache.set(vm, { at: nowMs, index });
+  index.catch(() => readCache.delete(vm));
+  return index;
+}
+
+async function loadIndex(vm: string, nowMs: number): Promise<VmIndex> {
+  const { oldest } = retainedRange(nowMs);
+  const buckets = (await existingBuckets(nowMs)).filter((b) => b >= oldest);
+  const pk = indexPartition(vm);
+  const perBucket = await Promise.all(
+    buckets.map(async (b) => [b, await loadRows(await tableClient(bucketTable(b)), pk)] as const),
+  );
+  const units = new Map<string, UnitSummary>();
+  const boots = new Map<string, BootSummary>();
+  const byBucket: VmIndex['buckets'] = new Map();
+  for (const [bucket, rows] of perBucket) {
+    const inBucket = new Map<string, { count: number; first: number; last: number }>();
+    for (const r of rows.values()) {
+      if (r.kind === 'u') inBucket.set(r.name, { count: r.count, first: r.first, last: r.last });
+      const map = r.kind === 'u' ? units : boots;
+      const old = map.get(r.name);
+      const merged = {
+        count: (old?.count ?? 0) + r.count,
+        firstUsec: Math.min(old?.firstUsec ?? Infinity, r.first),
+        lastUsec: Math.max(old?.lastUsec ?? 0, r.last),
+      };
+      if (r.kind === 'u') units.set(r.name, { unit: r.name, ...merged });
+      else boots.set(r.name, { bootId: r.name, ...merged });
+    }
+    if (inBucket.size) byBucket.set(bucket, inBucket);
+  }
+  return {
+    units: [...units.values()].sort((a, b) => a.unit.localeCompare(b.unit)),
+    boots: [...boots.values()].sort((a, b) => a.firstUsec - b.firstUsec),
+    buckets: byBucket,
+  };
+}
+
+/** Invalidate cached reads after a write in this process (so a query right after ingest sees it). */
+export function invalidateIndexRead(vm: string): void {
+  readCache.delete(vm);
+}
+
+export function resetIndexesForTests(): void {
+  cache.clear();
+  readCache.clear();
+}

@@ -1,0 +1,203 @@
+// Writes journal records to Table Storage: entity-group transactions of ≤ 100 operations per
+// partition, no read before write.
+//  1. overflow rows of large entries (upsert, idempotent);
+//  2. the whole-VM copy `vm|` (upsert: re-sending is harmless and repairs a half-written earlier try);
+//  3. the unit copy `vm|unit` with `create`: this copy decides what is new. A batch that fails with
+//     EntityAlreadyExists is a retry: one range query (RowKeys only) over that batch finds which rows
+//     exist, and only the missing ones are created; the rest are counted as duplicates.
+// The caller answers only after every transaction succeeded (at-least-once from the agent, exactly
+// once in storage).
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+
+import { tableClient } from '../storage';
+import { bucketOf, bucketTable, noteBucket, retainedRange } from './buckets';
+import { chunkProps, encodeFields, type EntryEntity } from './entity';
+import type { JournalRecord } from './entry';
+import { overflowPartition, unitPartition, vmPartition } from './keys';
+
+const MAX_BATCH_OPS = 100;
+/** A transaction body is limited to 4 MiB; keep a margin for the multipart framing. */
+const MAX_BATCH_BYTES = 3 * 1024 * 1024;
+const CONCURRENCY = 8;
+
+export interface WriteResult {
+  accepted: number;
+  duplicates: number;
+  /** Entries outside the retained window (older than retention, or more than a day ahead): not stored. */
+  expired: number;
+  /** Newly stored records (for the unit and boot indexes and live tails). */
+  stored: JournalRecord[];
+  /** Table transactions issued (the benchmark reports them). */
+  transactions: number;
+}
+
+interface Op {
+  entity: EntryEntity;
+  bytes: number;
+}
+
+export async function writeRecords(
+  vm: string,
+  records: JournalRecord[],
+  nowMs = Date.now(),
+): Promise<WriteResult> {
+  const result: WriteResult = { accepted: 0, duplicates: 0, expired: 0, stored: [], transactions: 0 };
+  const { oldest, newest } = retainedRange(nowMs);
+  const seen = new Set<string>();
+  const byBucket = new Map<string, JournalRecord[]>();
+  for (const r of records) {
+    if (seen.has(r.offset)) {
+      result.duplicates++;
+      continue;
+    }
+    seen.add(r.offset);
+    const bucket = bucketOf(r.realtimeUsec);
+    if (bucket < oldest || bucket > newest) {
+      result.expired++;
+      continue;
+    }
+    let list = byBucket.get(bucket);
+    if (!list) byBucket.set(bucket, (list = []));
+    list.push(r);
+  }
+  for (const [bucket, list] of byBucket) {
+    const table = await tableClient(bucketTable(bucket));
+    noteBucket(bucket);
+    await writeBucket(table, vm, list, result);
+  }
+  return result;
+}
+
+async function writeBucket(table: TableClient, vm: string, records: JournalRecord[], result: WriteResult) {
+  const overflow = new Map<string, Op[]>();
+  const vmOps: Op[] = [];
+  const unitOps = new Map<string, { op: Op; record: JournalRecord }[]>();
+  for (const r of records) {
+    const enc = encodeFields(r.fields);
+    const columns: Record<string, unknown> = { c: r.cursor, b: r.bootId, u: r.unit };
+    if (r.priority !== undefined) columns.p = r.priority;
+    let bytes = 200 + r.cursor.length + r.unit.length;
+    if (enc.inline) {
+      Object.assign(columns, chunkProps(enc.inline));
+      for (const c of enc.inline) bytes += Buffer.byteLength(c);
+    } else {
+      const rows = enc.overflow!;
+      columns.ov = rows.length;
+      const pk = overflowPartition(vm, r.unit);
+      let list = overflow.get(pk);
+      if (!list) overflow.set(pk, (list = []));
+      rows.forEach((chunks, k) =>
+        list.push({
+          entity: { partitionKey: pk, rowKey: `${r.offset}-${k}`, ...chunkProps(chunks) },
+          bytes: 200 + chunks.reduce((n, c) => n + Buffer.byteLength(c), 0),
+        }),
+      );
+    }
+    vmOps.push({ entity: { partitionKey: vmPartition(vm), rowKey: r.offset, ...columns }, bytes });
+    const pk = unitPartition(vm, r.unit);
+    let list = unitOps.get(pk);
+    if (!list) unitOps.set(pk, (list = []));
+    list.push({ op: { entity: { partitionKey: pk, rowKey: r.offset, ...columns }, bytes }, record: r });
+  }
+
+  const upserts = [...overflow.values(), vmOps].flatMap((ops) => batches(ops, (o) => o));
+  await runLimited(upserts, async (batch) => {
+    await submit(
+      table,
+      batch.map((o) => ['upsert', o.entity, 'Replace'] as TransactionAction),
+      result,
+    );
+  });
+
+  const creates = [...unitOps.values()].flatMap((ops) => batches(ops, (x) => x.op));
+  await runLimited(creates, async (batch) => {
+    const created = await createOrResolve(table, batch, result);
+    result.accepted += created.length;
+    result.duplicates += batch.length - created.length;
+    result.stored.push(...created);
+  });
+}
+
+/** Creates a batch; on a conflict, finds the existing rows with one query and creates the rest. */
+async function createOrResolve(
+  table: TableClient,
+  batch: { op: Op; record: JournalRecord }[],
+  result: WriteResult,
+): Promise<JournalRecord[]> {
+  let pending = batch;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    try {
+      await submit(
+        table,
+        pending.map((x) => ['create', x.op.entity] as TransactionAction),
+        result,
+      );
+      return batch.filter((x) => pending.includes(x)).map((x) => x.record);
+    } catch (e) {
+      if (!isConflict(e) || attempt >= 3) throw e;
+    }
+    const pk = pending[0]!.op.entity.partitionKey;
+    const keys = pending.map((x) => x.op.entity.rowKey).sort();
+    const filter = `PartitionKey eq '${esc(pk)}' and RowKey ge '${esc(keys[0]!)}' and RowKey le '${esc(keys.at(-1)!)}'`;
+    const existing = new Set<string>();
+    for await (const e of table.listEntities({ queryOptions: { filter, select: ['RowKey'] } }))
+      existing.add(e.rowKey!);
+    pending = pending.filter((x) => !existing.has(x.op.entity.rowKey));
+  }
+  return [];
+}
+
+async function submit(table: TableClient, actions: TransactionAction[], result: WriteResult): Promise<void> {
+  result.transactions++;
+  if (actions.length === 1) {
+    // A single operation needs no transaction envelope.
+    const [kind, entity] = actions[0]!;
+    if (kind === 'create') await table.createEntity(entity);
+    else await table.upsertEntity(entity, 'Replace');
+    return;
+  }
+  await table.submitTransaction(actions);
+}
+
+function isConflict(e: unknown): boolean {
+  const err = e as { statusCode?: number; code?: string; message?: string };
+  return (
+    err.statusCode === 409 ||
+    err.code === 'EntityAlreadyExists' ||
+    /EntityAlreadyExists/.test(err.message ?? '')
+  );
+}
+
+/** OData string literal escaping. */
+export const esc = (s: string) => s.replaceAll("'", "''");
+
+/** Splits ops into batches of ≤ 100 operations and ≤ MAX_BATCH_BYTES (in order). */
+function batches<T>(items: T[], opOf: (t: T) => Op): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
+  let bytes = 0;
+  for (const it of items) {
+    const b = opOf(it).bytes;
+    if (cur.length > 0 && (cur.length >= MAX_BATCH_OPS || bytes + b > MAX_BATCH_BYTES)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(it);
+    bytes += b;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+export async function runLimited<T>(
+  items: T[],
+  fn: (t: T) => Promise<void>,
+  limit = CONCURRENCY,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(workers);
+}
