@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { rotateIngestToken, verifyIngestToken } from '../../lib/ingest-token';
+import { existingBuckets } from '../../lib/journal/buckets';
+import { readIndex } from '../../lib/journal/indexes';
+import { ingestBody } from '../../lib/journal/ingest';
+import { toApiEntry } from '../../lib/journal/model';
+import { parseJournalQuery } from '../../lib/journal/params';
+import { queryJournal } from '../../lib/journal/query';
+import { dropExpiredBuckets } from '../../lib/journal/retention';
+import { formatShort } from '../../lib/journal/short';
+import {
+  BOOT_A,
+  BOOT_B,
+  chunksOf,
+  journalctl,
+  makeJournalFile,
+  sampleEntries,
+  startStorage,
+} from './helpers';
+
+const START = 1_700_000_000_000_000;
+const NOW_MS = START / 1000 + 100_000;
+
+describe('journal store and query (Azurite)', () => {
+  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let dir: string;
+  let file: string;
+  const vm = 'vm-store';
+
+  before(async () => {
+    storage = await startStorage();
+    dir = mkdtempSync(join(tmpdir(), 'journal-store-'));
+    file = makeJournalFile(dir, sampleEntries(START, { big: true }));
+  });
+  after(async () => {
+    await storage.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const q = (params: string) => parseJournalQuery(vm, new URLSearchParams(params), {}, NOW_MS);
+  const run = async (params: string) => (await queryJournal(vm, (await q(params)).query, NOW_MS)).items;
+
+  it('stores every entry once; the same entries again as JSON are all duplicates', async () => {
+    const exp = journalctl(file, ['-o', 'export']);
+    const r1 = await ingestBody(vm, chunksOf(exp, 65536), {
+      format: 'export',
+      gzip: false,
+      mode: 'atomic',
+      nowMs: NOW_MS,
+    });
+    assert.deepEqual([r1.accepted, r1.duplicates, r1.expired], [14, 0, 0]);
+    assert.match(r1.lastCursor!, /^s=/);
+    const json = journalctl(file, ['-o', 'json', '--all']);
+    const r2 = await ingestBody(vm, chunksOf(json, 65536), {
+      format: 'json',
+      gzip: false,
+      mode: 'atomic',
+      nowMs: NOW_MS,
+    });
+    assert.deepEqual([r2.accepted, r2.duplicates], [0, 14]);
+    assert.equal(r2.lastCursor, r1.lastCursor);
+  });
+
+  it('reads the whole VM in order with every field, large values intact', async () => {
+    const items = await run('limit=1000');
+    assert.equal(items.length, 14);
+    const api = items.map(toApiEntry);
+    assert.equal(api[3]!.message, 'grüße, 世界 🌍');
+    assert.deepEqual(api[5]!.fields.TAG, ['one', 'two']);
+    assert.deepEqual(api[4]!.binaryFields, ['MESSAGE']);
+    assert.equal(
+      api[4]!.fields.MESSAGE,
+      Buffer.from([0x62, 0x69, 0x6e, 0x00, 0xff, 0x01]).toString('base64'),
+    );
+    assert.equal(api[12]!.message!.length, 100 * 1024);
+    assert.equal(Buffer.byteLength(api[13]!.message!), 1024 * 1024);
+    assert.equal(api[0]!.unit, 'kernel');
+    assert.equal(api[1]!.unit, 'foo\\x2dbar.service');
+  });
+
+  it('short output is byte-identical to journalctl -o short', async () => {
+    for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
+      process.env.TZ = tz;
+      const ours = formatShort(await run('limit=1000'));
+      const theirs = journalctl(file, ['-o', 'short'], { TZ: tz }).toString('utf8');
+      assert.equal(ours, theirs, `TZ=${tz}`);
+    }
+  });
+
+  it('filters: unit, priority, boot, grep, since/until, order', async () => {
+    const nginx = await run('unit=nginx.service');
+    assert.equal(nginx.length, 5);
+    const newest = await run('unit=nginx.service&order=desc&limit=2');
+    assert.deepEqual(
+      newest.map((e) => e.offset),
+      nginx
+        .slice(-2)
+        .reverse()
+        .map((e) => e.offset),
+    );
+    assert.equal((await run('priority=err')).length, 2);
+    assert.equal((await run('priority=3&unit=nginx.service&unit=kernel')).length, 2);
+    assert.ok((await run('boot=-1')).every((e) => e.bootId === BOOT_A));
+    assert.deepEqual(
+      (await run('boot=current')).map((e) => e.bootId),
+      [BOOT_B, BOOT_B, BOOT_B, BOOT_B],
+    );
+    assert.equal((await run(`boot=${BOOT_B}&unit=kernel`)).length, 1);
+    assert.deepEqual(
+      (await run('grep=REBOOT')).map((e) => toApiEntry(e).message),
+      ['after reboot'],
+    );
+    const since = new Date(START / 1000 + 3000).toISOString();
+    const until = new Date(START / 1000 + 5000).toISOString();
+    assert.equal((await run(`since=${since}&until=${until}`)).length, 3);
+    assert.equal((await run('unit=foo\\x2dbar.service')).length, 1);
+  });
+
+  it('pages with cursors in both orders', async () => {
+    for (const order of ['asc', 'desc']) {
+      const all = await run(`order=${order}&limit=1000`);
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 10; page++) {
+        const parsed = await q(`order=${order}&limit=4${after ? `&cursor=${after}` : ''}`);
+        const r = await queryJournal(vm, parsed.query, NOW_MS);
+        seen.push(...r.items.map((e) => e.offset));
+        if (!r.more) break;
+        const { encodeCursor } = await import('../../lib/journal/params');
+        after = encodeCursor({ o: r.items.at(-1)!.offset, d: order as 'asc' | 'desc' });
+      }
+      assert.deepEqual(
+        seen,
+        all.map((e) => e.offset),
+        order,
+      );
+    }
+  });
+
+  it('bad query parameters are 400s naming them', async () => {
+    await assert.rejects(q('priority=loud'), /query\.priority/);
+    await assert.rejects(q('since=yesterdayish'), /query\.since/);
+    await assert.rejects(q('limit=0'), /query\.limit/);
+    await assert.rejects(q('bogus=1'), /query\.bogus/);
+    await assert.rejects(q('boot=-9'), /query\.boot/);
+    await assert.rejects(q('cursor=xyz'), /query\.cursor/);
+  });
+
+  it('keeps unit and boot indexes', async () => {
+    const index = await readIndex(vm, NOW_MS + 10_000);
+    const nginx = index.units.find((u) => u.unit === 'nginx.service')!;
+    assert.equal(nginx.count, 5);
+    assert.deepEqual(
+      index.boots.map((b) => [b.bootId, b.count]),
+      [
+        [BOOT_A, 10],
+        [BOOT_B, 4],
+      ],
+    );
+  });
+
+  it('ingest tokens: only the current token of that VM verifies', async () => {
+    const t1 = await rotateIngestToken(vm);
+    const other = await rotateIngestToken('vm-other');
+    assert.equal(await verifyIngestToken(vm, t1), true);
+    assert.equal(await verifyIngestToken(vm, other), false);
+    assert.equal(await verifyIngestToken('vm-none', t1), false);
+    const t2 = await rotateIngestToken(vm);
+    assert.equal(await verifyIngestToken(vm, t1), false);
+    assert.equal(await verifyIngestToken(vm, t2), true);
+    assert.match(t2, /^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('retention drops whole day tables', async () => {
+    assert.ok((await existingBuckets(NOW_MS, true)).includes('20231114'));
+    const dropped = await dropExpiredBuckets(NOW_MS + 40 * 86_400_000, 30);
+    assert.deepEqual(dropped, ['20231114']);
+    assert.equal((await existingBuckets(NOW_MS, true)).length, 0);
+  });
+});
