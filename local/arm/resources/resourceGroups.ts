@@ -1,0 +1,113 @@
+// Microsoft.Resources: resource groups (PUT/PATCH/GET/HEAD/DELETE, list) and the resources list of a
+// group. DELETE is a long-running operation (202 + Location) that removes everything inside.
+import type { ArmResponse, HandlerContext } from '../context';
+import { ArmError, conflict, resourceGroupNotFound } from '../errors';
+import { groupId, type ResourceGroupRecord } from '../state';
+import { location, tags } from './common';
+import { VM } from './compute';
+
+const present = (g: ResourceGroupRecord) => ({
+  id: groupId(g.subscriptionId, g.name),
+  name: g.name,
+  type: 'Microsoft.Resources/resourceGroups',
+  location: g.location,
+  ...(g.tags ? { tags: g.tags } : {}),
+  properties: { provisioningState: g.provisioningState },
+});
+
+export function checkGroupName(name: string): void {
+  if (!/^[-\w.()]{1,90}$/u.test(name) || name.endsWith('.')) {
+    throw new ArmError(
+      400,
+      'InvalidResourceGroupName',
+      `The resource group name '${name}' is invalid. It can be up to 90 characters long, may contain letters, digits, underscores, periods, hyphens and parentheses, and cannot end with a period.`,
+    );
+  }
+}
+
+export function getGroup(ctx: HandlerContext): ResourceGroupRecord {
+  const g = ctx.world.state.group(ctx.subscriptionId, ctx.resourceGroup);
+  if (!g) throw resourceGroupNotFound(ctx.resourceGroup);
+  return g;
+}
+
+export const resourceGroups = {
+  list(ctx: HandlerContext): ArmResponse {
+    const value = [...ctx.world.state.groups.values()]
+      .filter((g) => g.subscriptionId.toLowerCase() === ctx.subscriptionId.toLowerCase())
+      .map(present);
+    return { status: 200, body: { value } };
+  },
+  get(ctx: HandlerContext): ArmResponse {
+    return { status: 200, body: present(getGroup(ctx)) };
+  },
+  head(ctx: HandlerContext): ArmResponse {
+    return { status: ctx.world.state.group(ctx.subscriptionId, ctx.resourceGroup) ? 204 : 404 };
+  },
+  put(ctx: HandlerContext): ArmResponse {
+    checkGroupName(ctx.resourceGroup);
+    const existing = ctx.world.state.group(ctx.subscriptionId, ctx.resourceGroup);
+    const loc = location(ctx.body, 'Microsoft.Resources/resourceGroups');
+    if (existing?.provisioningState === 'Deleting') {
+      throw conflict(
+        'ResourceGroupBeingDeleted',
+        `The resource group '${existing.name}' is in deprovisioning state and cannot perform this operation.`,
+      );
+    }
+    if (existing && existing.location !== loc) {
+      throw conflict(
+        'InvalidResourceGroupLocation',
+        `Invalid resource group location '${loc}'. The Resource group already exists in location '${existing.location}'.`,
+      );
+    }
+    const g: ResourceGroupRecord = {
+      subscriptionId: ctx.subscriptionId,
+      name: existing?.name ?? ctx.resourceGroup,
+      location: loc,
+      ...(tags(ctx.body) ? { tags: tags(ctx.body) } : {}),
+      provisioningState: 'Succeeded',
+    };
+    ctx.world.state.putGroup(g);
+    return { status: existing ? 200 : 201, body: present(g) };
+  },
+  patch(ctx: HandlerContext): ArmResponse {
+    const g = getGroup(ctx);
+    const t = tags(ctx.body);
+    if (t) g.tags = t;
+    return { status: 200, body: present(g) };
+  },
+  delete(ctx: HandlerContext): ArmResponse {
+    const { state, ops, guests } = ctx.world;
+    const g = state.group(ctx.subscriptionId, ctx.resourceGroup);
+    if (!g) throw resourceGroupNotFound(ctx.resourceGroup);
+    if (g.provisioningState === 'Deleting') {
+      // Deleting again while a delete runs is accepted, as ARM does: it joins the running deletion.
+    }
+    g.provisioningState = 'Deleting';
+    for (const r of state.inGroup(g.subscriptionId, g.name)) r.busy = 'delete';
+    const op = ops.start({
+      provider: 'Microsoft.Resources',
+      subscriptionId: g.subscriptionId,
+      location: g.location,
+      complete: async () => {
+        const vms = state.inGroup(g.subscriptionId, g.name).filter((r) => r.type === VM);
+        await Promise.all(vms.map((vm) => guests.stop(state.idOf(vm))));
+        state.deleteGroup(g.subscriptionId, g.name);
+      },
+    });
+    return { status: 202, headers: ops.headers(ctx.world.endpoint(), op, 'delete') };
+  },
+  resources(ctx: HandlerContext): ArmResponse {
+    const g = getGroup(ctx);
+    const value = ctx.world.state.inGroup(g.subscriptionId, g.name).map((r) => ({
+      id: ctx.world.state.idOf(r),
+      name: r.name,
+      type: r.type,
+      location: r.location,
+      ...(r.body.tags ? { tags: r.body.tags } : {}),
+      ...(r.body.sku ? { sku: r.body.sku } : {}),
+      ...(r.body.managedBy ? { managedBy: r.body.managedBy } : {}),
+    }));
+    return { status: 200, body: { value } };
+  },
+};
