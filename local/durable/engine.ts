@@ -1,0 +1,780 @@
+// The orchestration engine: one in-memory actor per live instance with a mailbox of pending messages.
+// An episode takes everything in the mailbox, appends it to history, replays the orchestrator through
+// the host, checks the returned actions against history (non-determinism), records the new ones,
+// persists the episode in one commit, and only then starts the work it scheduled (activities, timers,
+// sub-orchestrations). Messages that arrive while an episode runs are batched into the next one, so a
+// fan-in of many activity results costs a few episodes, not one each. Nothing polls.
+import { randomUUID } from 'node:crypto';
+
+import { conflict, notFound } from '../../lib/errors';
+import type { HostApi } from '../host/types';
+import {
+  type Action,
+  ActionType,
+  flattenActions,
+  isScheduling,
+  matches,
+  nonDeterminismMessage,
+  type OrchestratorState,
+  processedInputText,
+  unsupportedAction,
+} from './actions';
+import { ActivityRunner } from './activities';
+import { ExecutionState } from './execution-state';
+import {
+  event,
+  EventType,
+  type FailureDetails,
+  type HistoryEvent,
+  parseJsonText,
+  toJsonText,
+} from './history';
+import { replay } from './replay';
+import { retryDelayMs, retryExpired, toRetryPolicy } from './retry';
+import {
+  type DurableStore,
+  type InboxMessage,
+  type InstanceRecord,
+  isTerminal,
+  type RuntimeStatus,
+  type StoredInboxMessage,
+} from './store';
+import { TimerService } from './timers';
+import { WorkQueue } from './work-queue';
+
+const MAX_INBOX_PER_EPISODE = 90;
+const RUNNING_STATES: readonly RuntimeStatus[] = ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'];
+
+type Message =
+  { kind: 'start' } | { kind: 'event'; event: HistoryEvent } | { kind: 'inbox'; stored: StoredInboxMessage };
+
+interface Instance {
+  record: InstanceRecord;
+  /** Last persisted copy of the record (to skip writes that change nothing). */
+  persisted: string;
+  history: HistoryEvent[];
+  state: ExecutionState;
+  mailbox: Message[];
+  busy: boolean;
+  /** Inbox rows consumed by an execution that continued as new, deleted with the next commit. */
+  carriedInbox: string[];
+  /** Parent link when this instance is a sub-orchestration started by this engine. */
+  parent?: { instanceId: string; name: string; taskId: number };
+}
+
+export interface EngineOptions {
+  host: HostApi;
+  store: DurableStore;
+  maxConcurrentActivities: number;
+  maxConcurrentOrchestrations: number;
+}
+
+export interface StartOptions {
+  instanceId?: string;
+  /** JSON text of the input (absent: no input). */
+  input?: string;
+  version?: string;
+}
+
+export class DurableEngine {
+  private readonly live = new Map<string, Instance>();
+  private readonly starting = new Set<string>();
+  /** child instance id -> the parent task waiting for it */
+  private readonly watchers = new Map<string, { parentId: string; taskId: number }>();
+  private readonly completionWaiters = new Map<string, (() => void)[]>();
+  private readonly episodes: WorkQueue;
+  private readonly activities: ActivityRunner;
+  private readonly timers = new TimerService();
+  private disposed = false;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.episodes = new WorkQueue(opts.maxConcurrentOrchestrations);
+    this.activities = new ActivityRunner(opts.host, opts.maxConcurrentActivities, (n) =>
+      this.isFunction(n, 'activityTrigger'),
+    );
+  }
+
+  get store(): DurableStore {
+    return this.opts.store;
+  }
+
+  isFunction(name: string, triggerType: string): boolean {
+    return this.registeredName(name, triggerType) !== undefined;
+  }
+
+  private registeredName(name: string, triggerType: string): string | undefined {
+    const lower = name.toLowerCase();
+    return this.opts.host
+      .registrations()
+      .find((r) => r.trigger.type === triggerType && r.name.toLowerCase() === lower)?.name;
+  }
+
+  // ---- client operations -----------------------------------------------------------------------------
+
+  async startNew(functionName: string, o: StartOptions = {}): Promise<string> {
+    const name = this.registeredName(functionName, 'orchestrationTrigger');
+    if (!name) {
+      throw Object.assign(
+        new Error(
+          `The function '${functionName}' doesn't exist, is disabled, or is not an orchestrator function.`,
+        ),
+        { code: 'OrchestratorNotFound', status: 400 },
+      );
+    }
+    const instanceId = o.instanceId ?? randomUUID().replace(/-/g, '');
+    await this.create(instanceId, name, o.input, o.version);
+    return instanceId;
+  }
+
+  private async create(
+    instanceId: string,
+    name: string,
+    input: string | undefined,
+    version: string | undefined,
+    parent?: Instance['parent'],
+  ): Promise<void> {
+    if (this.starting.has(instanceId))
+      throw conflict(`An Orchestration instance with the status Pending already exists.`);
+    this.starting.add(instanceId);
+    try {
+      const current = this.live.get(instanceId)?.record ?? (await this.store.getInstance(instanceId));
+      if (current && RUNNING_STATES.includes(current.runtimeStatus)) {
+        throw conflict(`An Orchestration instance with the status ${current.runtimeStatus} already exists.`);
+      }
+      const now = new Date();
+      const record: InstanceRecord = {
+        instanceId,
+        name,
+        runtimeStatus: 'Pending',
+        executionId: randomUUID().replace(/-/g, ''),
+        createdTime: now,
+        lastUpdatedTime: now,
+      };
+      if (input !== undefined) record.input = input;
+      if (version !== undefined) record.version = version;
+      if (parent) record.parentInstanceId = parent.instanceId;
+      await this.store.putInstance(record);
+      const inst = this.instance(record, []);
+      inst.parent = parent;
+      inst.mailbox.push({ kind: 'start' });
+      this.live.set(instanceId, inst);
+      if (current) this.background(this.store.deleteOldExecutions(instanceId, record.executionId));
+      this.schedule(inst);
+    } finally {
+      this.starting.delete(instanceId);
+    }
+  }
+
+  /** The freshest record: the live one, else the stored one. */
+  async getRecord(instanceId: string): Promise<InstanceRecord | undefined> {
+    return this.live.get(instanceId)?.record ?? (await this.store.getInstance(instanceId));
+  }
+
+  liveRecord(instanceId: string): InstanceRecord | undefined {
+    return this.live.get(instanceId)?.record;
+  }
+
+  async getHistory(record: InstanceRecord): Promise<HistoryEvent[]> {
+    const inst = this.live.get(record.instanceId);
+    if (inst && inst.record.executionId === record.executionId) return inst.history;
+    return this.store.loadHistory(record.instanceId, record.executionId);
+  }
+
+  /**
+   * Queues a client message (raise event, terminate, suspend, resume) durably. Returns false when the
+   * instance is in a terminal state (the API answers 410), throws NotFound when it does not exist.
+   */
+  async send(instanceId: string, message: InboxMessage): Promise<boolean> {
+    const record = await this.getRecord(instanceId);
+    if (!record) throw notFound(`No instance with ID '${instanceId}' found.`);
+    const inst = this.live.get(instanceId);
+    if (isTerminal(record.runtimeStatus) || !inst) return false;
+    const stored = await this.store.addInbox(instanceId, message);
+    inst.mailbox.push({ kind: 'inbox', stored });
+    this.schedule(inst);
+    return true;
+  }
+
+  async purge(instanceId: string): Promise<boolean> {
+    if (this.live.has(instanceId)) throw conflict('Only orchestrations in a terminal state can be purged.');
+    return this.store.purge(instanceId);
+  }
+
+  /** Resolves once the instance is in a terminal state (or no longer live). */
+  waitForCompletion(instanceId: string): Promise<void> {
+    if (!this.live.has(instanceId)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.completionWaiters.get(instanceId) ?? [];
+      list.push(resolve);
+      this.completionWaiters.set(instanceId, list);
+    });
+  }
+
+  // ---- start-up: resume unfinished instances from storage --------------------------------------------
+
+  async resumeAll(): Promise<number> {
+    const loaded: Instance[] = [];
+    for await (const record of this.store.allInstances({ runtimeStatus: [...RUNNING_STATES] })) {
+      const history = await this.store.loadHistory(record.instanceId, record.executionId);
+      const inst = this.instance(record, history);
+      if (inst.state.terminal) {
+        // The episode that ended it was committed but the record update was lost.
+        this.finishRecord(inst, inst.state.terminal);
+        await this.store.putInstance(inst.record);
+        continue;
+      }
+      if (!inst.state.started) inst.mailbox.push({ kind: 'start' });
+      else if (record.runtimeStatus === 'Pending') record.runtimeStatus = 'Running';
+      for (const stored of await this.store.listInbox(record.instanceId))
+        inst.mailbox.push({ kind: 'inbox', stored });
+      this.live.set(record.instanceId, inst);
+      loaded.push(inst);
+    }
+    // Register every parent's watchers before anything runs, so no child completion is missed.
+    for (const inst of loaded) {
+      for (const [taskId, ev] of inst.state.pendingSubOrchestrations) {
+        this.watchers.set(ev.InstanceId!, { parentId: inst.record.instanceId, taskId });
+      }
+    }
+    for (const inst of loaded) {
+      this.dispatchPending(inst);
+      this.schedule(inst);
+    }
+    return loaded.length;
+  }
+
+  private dispatchPending(inst: Instance): void {
+    for (const ev of inst.state.pendingTasks.values()) this.dispatch(inst, ev);
+    for (const ev of inst.state.pendingTimers.values()) this.dispatch(inst, ev);
+    for (const ev of inst.state.pendingSubOrchestrations.values()) this.dispatch(inst, ev);
+  }
+
+  // ---- episodes ----------------------------------------------------------------------------------------
+
+  private instance(record: InstanceRecord, history: HistoryEvent[]): Instance {
+    return {
+      record,
+      persisted: JSON.stringify(record),
+      history,
+      state: ExecutionState.from(history),
+      mailbox: [],
+      busy: false,
+      carriedInbox: [],
+    };
+  }
+
+  private schedule(inst: Instance): void {
+    if (inst.busy || inst.mailbox.length === 0 || this.disposed) return;
+    inst.busy = true;
+    const run = this.episodes
+      .run(() => this.episode(inst))
+      .catch((e: unknown) => this.recover(inst, e))
+      .finally(() => {
+        inst.busy = false;
+        if (this.live.get(inst.record.instanceId) === inst) this.schedule(inst);
+      });
+    this.background(run);
+  }
+
+  private background(p: Promise<unknown>): void {
+    p.catch((e: unknown) => this.log('error', `durable: ${e instanceof Error ? e.stack : String(e)}`));
+  }
+
+  /** A failed commit (storage unavailable): drop the in-memory copy and reload from storage shortly. */
+  private async recover(inst: Instance, e: unknown): Promise<void> {
+    const id = inst.record.instanceId;
+    this.log(
+      'error',
+      `durable: episode of ${id} failed, reloading from storage: ${e instanceof Error ? e.stack : e}`,
+    );
+    if (this.live.get(id) !== inst) return;
+    this.live.delete(id);
+    this.timers.cancelPrefix(`${id}|`);
+    await new Promise((r) => setTimeout(r, 500));
+    if (this.disposed) return;
+    const record = await this.store.getInstance(id);
+    if (!record || isTerminal(record.runtimeStatus)) return;
+    const fresh = this.instance(record, await this.store.loadHistory(id, record.executionId));
+    fresh.parent = inst.parent;
+    if (!fresh.state.started) fresh.mailbox.push({ kind: 'start' });
+    for (const stored of await this.store.listInbox(id)) fresh.mailbox.push({ kind: 'inbox', stored });
+    this.live.set(id, fresh);
+    this.dispatchPending(fresh);
+    this.schedule(fresh);
+  }
+
+  private async episode(inst: Instance): Promise<void> {
+    const { record } = inst;
+    const id = record.instanceId;
+    if (this.live.get(id) !== inst) return;
+    const now = new Date();
+    const startLength = inst.history.length;
+    const newEvents: HistoryEvent[] = [];
+    const toDispatch: HistoryEvent[] = [];
+    const consumed: string[] = [];
+    const append = (e: HistoryEvent) => {
+      inst.history.push(e);
+      inst.state.apply(e);
+      newEvents.push(e);
+    };
+    const allocate = (type: EventType, fields: Partial<HistoryEvent>) => {
+      const e = event(type, { ...fields, EventId: inst.state.nextSeq }, now);
+      append(e);
+      toDispatch.push(e);
+      return e;
+    };
+
+    // Take the mailbox: client messages (at most what one commit can delete) and runtime events.
+    const taken: Message[] = [];
+    const kept: Message[] = [];
+    let inboxCount = 0;
+    for (const m of inst.mailbox.splice(0)) {
+      if (m.kind === 'inbox' && ++inboxCount > MAX_INBOX_PER_EPISODE) kept.push(m);
+      else taken.push(m);
+    }
+    inst.mailbox.push(...kept);
+
+    append(event(EventType.OrchestratorStarted, {}, now));
+    if (taken.some((m) => m.kind === 'start') && !inst.state.started) {
+      const started = event(
+        EventType.ExecutionStarted,
+        {
+          Name: record.name,
+          OrchestrationInstance: { InstanceId: id, ExecutionId: record.executionId },
+          ...(record.input !== undefined ? { Input: record.input } : {}),
+          ...(record.version !== undefined ? { Version: record.version } : {}),
+          ...(inst.parent
+            ? {
+                ParentInstance: {
+                  Name: inst.parent.name,
+                  OrchestrationInstance: { InstanceId: inst.parent.instanceId },
+                  TaskScheduleId: inst.parent.taskId,
+                },
+              }
+            : {}),
+        },
+        now,
+      );
+      append(started);
+    }
+
+    // Client messages first, in arrival order; events raised become ordinary events.
+    const events: HistoryEvent[] = [];
+    const raised: { m: Message; e: HistoryEvent }[] = [];
+    let terminate: { reason?: string } | undefined;
+    for (const m of taken) {
+      if (m.kind === 'event') events.push(m.event);
+      if (m.kind !== 'inbox') continue;
+      const msg = m.stored.message;
+      if (msg.kind === 'raise') {
+        const e = event(
+          EventType.EventRaised,
+          { Name: msg.name, ...(msg.input !== undefined ? { Input: msg.input } : {}) },
+          now,
+        );
+        raised.push({ m, e });
+        events.push(e);
+        continue;
+      }
+      consumed.push(m.stored.rowKey);
+      if (msg.kind === 'terminate') terminate ??= { reason: msg.reason };
+      else if (msg.kind === 'suspend' && !inst.state.suspended) {
+        append(event(EventType.ExecutionSuspended, { Reason: msg.reason }, now));
+      } else if (msg.kind === 'resume' && inst.state.suspended) {
+        append(event(EventType.ExecutionResumed, { Reason: msg.reason }, now));
+      }
+    }
+
+    if (terminate) {
+      consumed.push(...raised.map((r) => (r.m as { stored: StoredInboxMessage }).stored.rowKey));
+      const output = toJsonText(terminate.reason ?? '');
+      append(
+        event(
+          EventType.ExecutionTerminated,
+          { Input: output, Result: output, OrchestrationStatus: 'Terminated' },
+          now,
+        ),
+      );
+      await this.commit(inst, startLength, newEvents, consumed, [], now);
+      return;
+    }
+    if (inst.state.suspended || !inst.state.started) {
+      // Suspended: everything else waits, raised events still in the inbox (durable), runtime events in
+      // memory (activities and timers re-derive theirs from history after a restart).
+      const raisedEvents = new Set(raised.map((r) => r.e));
+      inst.mailbox.unshift(
+        ...raised.map((r) => r.m),
+        ...events.filter((e) => !raisedEvents.has(e)).map((e): Message => ({ kind: 'event', event: e })),
+      );
+      if (newEvents.length > 1 || consumed.length > 0) {
+        await this.commit(inst, startLength, newEvents, consumed, [], now);
+      } else {
+        inst.history.splice(startLength);
+        inst.state = ExecutionState.from(inst.history);
+      }
+      return;
+    }
+    consumed.push(...raised.map((r) => (r.m as { stored: StoredInboxMessage }).stored.rowKey));
+
+    // Retry bookkeeping that takes sequence numbers goes first, in the order durable-functions numbers it.
+    const internal = events.filter((e) => this.allocatesRetryStep(inst, e));
+    const others = events.filter((e) => !internal.includes(e));
+    for (const e of internal) {
+      append(e);
+      if (e.EventType === EventType.TimerFired) {
+        const chain = inst.state.chainFor(e.TimerId)!;
+        const type =
+          chain.kind === 'activity' ? EventType.TaskScheduled : EventType.SubOrchestrationInstanceCreated;
+        const attempt = allocate(type, {
+          Name: chain.scheduled.Name,
+          ...(chain.scheduled.Input !== undefined ? { Input: chain.scheduled.Input } : {}),
+          ...(chain.scheduled.InstanceId !== undefined ? { InstanceId: chain.scheduled.InstanceId } : {}),
+          _retryOf: chain.rootId,
+        });
+        if (retryExpired(chain.policy, chain.firstAttemptAt, now.getTime())) {
+          // retryTimeout elapsed: the attempt fails at once with the last error instead of running.
+          toDispatch.splice(toDispatch.indexOf(attempt), 1);
+          const last = chain.lastFailure!;
+          inst.mailbox.push({
+            kind: 'event',
+            event: { ...last, TaskScheduledId: attempt.EventId, Timestamp: now.toISOString() },
+          });
+        }
+      } else {
+        const chain = inst.state.chainFor(e.TaskScheduledId)!;
+        const delay = retryExpired(chain.policy, chain.firstAttemptAt, now.getTime())
+          ? 0
+          : retryDelayMs(chain.policy, chain.failures);
+        allocate(EventType.TimerCreated, {
+          FireAt: new Date(now.getTime() + delay).toISOString(),
+          _retryOf: chain.rootId,
+        });
+      }
+    }
+    for (const e of others) append(e);
+
+    const outcome = await replay(this.opts.host, {
+      functionName: record.name,
+      instanceId: id,
+      parentInstanceId: record.parentInstanceId,
+      input: parseJsonText(inst.state.started?.Input),
+      history: inst.history,
+      newEventsFrom: startLength,
+    });
+
+    let failure: { message: string; details?: FailureDetails; stack?: string } | undefined;
+    let state: OrchestratorState | undefined;
+    if (outcome.kind === 'failed') {
+      failure = { message: outcome.message, stack: outcome.stack };
+      state = outcome.state;
+      if (outcome.state?.failureDetails) failure.details = outcome.state.failureDetails as FailureDetails;
+    } else state = outcome.state;
+
+    const actions = state ? flattenActions(state) : [];
+    if (!failure) failure = this.checkActions(inst, actions);
+    if (state && state.customStatus !== undefined) record.customStatus = toJsonText(state.customStatus);
+
+    if (!failure && state) {
+      const scheduling = actions.filter(isScheduling);
+      const roots = inst.state.roots.length;
+      for (let i = 0; i < roots; i++) {
+        const a = scheduling[i]!;
+        if (a.actionType === ActionType.CreateTimer && a.isCanceled) {
+          this.timers.cancel(`${id}|${inst.state.roots[i]!.EventId}`);
+        }
+      }
+      for (const a of scheduling.slice(roots)) this.schedule_(inst, a, allocate);
+    }
+
+    append(event(EventType.OrchestratorCompleted, {}, now));
+    if (failure) {
+      const output = toJsonText(`Orchestrator function '${record.name}' failed: ${failure.message}`);
+      append(
+        event(
+          EventType.ExecutionFailed,
+          {
+            OrchestrationStatus: 'Failed',
+            Result: output,
+            Reason: failure.message,
+            Details: failure.stack,
+            FailureDetails: failure.details ?? {
+              ErrorType: 'OrchestrationFailure',
+              ErrorMessage: failure.message,
+            },
+          },
+          now,
+        ),
+      );
+      toDispatch.length = 0;
+    } else if (state?.isDone) {
+      const cont = actions.find((a) => a.actionType === ActionType.ContinueAsNew);
+      if (cont) {
+        inst.carriedInbox.push(...consumed);
+        this.continueAsNew(inst, processedInputText(cont.input), now);
+        return;
+      }
+      append(
+        event(
+          EventType.ExecutionCompleted,
+          { OrchestrationStatus: 'Completed', Result: toJsonText(state.output) },
+          now,
+        ),
+      );
+    }
+    await this.commit(inst, startLength, newEvents, consumed, toDispatch, now);
+  }
+
+  /** Does this event, when durable-functions replays it, take a sequence number for a retry step? */
+  private allocatesRetryStep(inst: Instance, e: HistoryEvent): boolean {
+    if (e.EventType === EventType.TaskFailed || e.EventType === EventType.SubOrchestrationInstanceFailed) {
+      const chain = inst.state.chainFor(e.TaskScheduledId);
+      return !!chain && chain.currentId === e.TaskScheduledId;
+    }
+    if (e.EventType === EventType.TimerFired) {
+      const chain = inst.state.chainFor(e.TimerId);
+      return !!chain && chain.timerId === e.TimerId && chain.failures < chain.policy.maxNumberOfAttempts;
+    }
+    return false;
+  }
+
+  /** Unsupported actions and replays that diverge from history fail the instance. */
+  private checkActions(inst: Instance, actions: Action[]): { message: string } | undefined {
+    for (const a of actions) {
+      const why = unsupportedAction(a);
+      if (why) return { message: `The orchestrator used ${why}.` };
+    }
+    const scheduling = actions.filter(isScheduling);
+    const roots = inst.state.roots;
+    for (let i = 0; i < roots.length; i++) {
+      const recorded = roots[i]!;
+      const replayed = scheduling[i];
+      if (!replayed || !matches(replayed, recorded)) {
+        return { message: nonDeterminismMessage(recorded.EventId, recorded, replayed) };
+      }
+    }
+    return undefined;
+  }
+
+  /** Records a new scheduling action (its sequence number is the next one). */
+  private schedule_(
+    inst: Instance,
+    a: Action,
+    allocate: (type: EventType, fields: Partial<HistoryEvent>) => HistoryEvent,
+  ): void {
+    const retry =
+      a.actionType === ActionType.CallActivityWithRetry ||
+      a.actionType === ActionType.CallSubOrchestratorWithRetry
+        ? { _retry: toRetryPolicy(a.retryOptions) }
+        : {};
+    switch (a.actionType) {
+      case ActionType.CallActivity:
+      case ActionType.CallActivityWithRetry: {
+        const input = processedInputText(a.input);
+        allocate(EventType.TaskScheduled, {
+          Name: a.functionName,
+          ...(input !== undefined ? { Input: input } : {}),
+          ...retry,
+        });
+        break;
+      }
+      case ActionType.CallSubOrchestrator:
+      case ActionType.CallSubOrchestratorWithRetry: {
+        const seq = inst.state.nextSeq;
+        const input = toJsonText(a.input);
+        allocate(EventType.SubOrchestrationInstanceCreated, {
+          Name: a.functionName,
+          InstanceId: a.instanceId || `${inst.record.instanceId}:${seq.toString(16).padStart(4, '0')}`,
+          ...(input !== undefined ? { Input: input } : {}),
+          ...(a.version ? { Version: a.version } : {}),
+          ...retry,
+        });
+        break;
+      }
+      case ActionType.CreateTimer: {
+        const e = allocate(EventType.TimerCreated, {
+          FireAt: new Date(a.fireAt ?? Date.now()).toISOString(),
+        });
+        if (a.isCanceled) e._canceled = true;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private continueAsNew(inst: Instance, input: string | undefined, now: Date): void {
+    const { record } = inst;
+    this.timers.cancelPrefix(`${record.instanceId}|`);
+    record.executionId = randomUUID().replace(/-/g, '');
+    if (input === undefined) delete record.input;
+    else record.input = input;
+    record.runtimeStatus = 'Running';
+    record.lastUpdatedTime = now;
+    inst.history = [];
+    inst.state = new ExecutionState();
+    // The new execution's first episode commits it; until then storage still holds the old one, which
+    // replays to the same continue-as-new after a crash.
+    inst.mailbox.unshift({ kind: 'start' });
+    this.background(this.store.deleteOldExecutions(record.instanceId, record.executionId));
+  }
+
+  private async commit(
+    inst: Instance,
+    startLength: number,
+    newEvents: HistoryEvent[],
+    consumed: string[],
+    toDispatch: HistoryEvent[],
+    now: Date,
+  ): Promise<void> {
+    const { record } = inst;
+    const terminal = inst.state.terminal;
+    if (terminal) this.finishRecord(inst, terminal);
+    else record.runtimeStatus = inst.state.suspended ? 'Suspended' : 'Running';
+    record.lastUpdatedTime = now;
+
+    const deletes = [...inst.carriedInbox, ...consumed];
+    await this.store.appendHistory(record.instanceId, record.executionId, startLength, newEvents, deletes);
+    inst.carriedInbox = [];
+    const snapshot = JSON.stringify({ ...record, lastUpdatedTime: undefined });
+    if (snapshot !== inst.persisted || terminal) {
+      await this.store.putInstance(record);
+      inst.persisted = snapshot;
+    }
+
+    if (terminal) {
+      this.live.delete(record.instanceId);
+      this.timers.cancelPrefix(`${record.instanceId}|`);
+      this.notifyParent(record, terminal);
+      const waiters = this.completionWaiters.get(record.instanceId) ?? [];
+      this.completionWaiters.delete(record.instanceId);
+      for (const w of waiters) w();
+      return;
+    }
+    for (const e of toDispatch) this.dispatch(inst, e);
+  }
+
+  private finishRecord(inst: Instance, terminal: HistoryEvent): void {
+    const { record } = inst;
+    record.runtimeStatus =
+      terminal.EventType === EventType.ExecutionCompleted
+        ? 'Completed'
+        : terminal.EventType === EventType.ExecutionFailed
+          ? 'Failed'
+          : 'Terminated';
+    if (terminal.Result !== undefined) record.output = terminal.Result;
+    else delete record.output;
+  }
+
+  // ---- side effects ------------------------------------------------------------------------------------
+
+  private deliver(instanceId: string, executionId: string, e: HistoryEvent): void {
+    const inst = this.live.get(instanceId);
+    if (!inst || inst.record.executionId !== executionId) return;
+    inst.mailbox.push({ kind: 'event', event: e });
+    this.schedule(inst);
+  }
+
+  private dispatch(inst: Instance, e: HistoryEvent): void {
+    const { instanceId, executionId } = inst.record;
+    switch (e.EventType) {
+      case EventType.TaskScheduled:
+        this.background(this.activities.run(e).then((done) => this.deliver(instanceId, executionId, done)));
+        break;
+      case EventType.TimerCreated:
+        if (e._canceled) break;
+        this.timers.arm(`${instanceId}|${e.EventId}`, new Date(e.FireAt!), () =>
+          this.deliver(
+            instanceId,
+            executionId,
+            event(EventType.TimerFired, { TimerId: e.EventId, FireAt: e.FireAt }),
+          ),
+        );
+        break;
+      case EventType.SubOrchestrationInstanceCreated:
+        this.background(this.startChild(inst, e));
+        break;
+      default:
+        break;
+    }
+  }
+
+  private async startChild(parent: Instance, e: HistoryEvent): Promise<void> {
+    const { instanceId: parentId, executionId } = parent.record;
+    const childId = e.InstanceId!;
+    const fail = (message: string) =>
+      this.deliver(
+        parentId,
+        executionId,
+        event(EventType.SubOrchestrationInstanceFailed, {
+          TaskScheduledId: e.EventId,
+          Reason: message,
+          FailureDetails: { ErrorType: 'SubOrchestrationFailed', ErrorMessage: message },
+        }),
+      );
+    const name = this.registeredName(e.Name ?? '', 'orchestrationTrigger');
+    if (!name)
+      return fail(`The function '${e.Name}' doesn't exist, is disabled, or is not an orchestrator function.`);
+    this.watchers.set(childId, { parentId, taskId: e.EventId });
+    const existing = await this.getRecord(childId);
+    if (
+      existing &&
+      existing.parentInstanceId === parentId &&
+      existing.createdTime.getTime() >= Date.parse(e.Timestamp)
+    ) {
+      // Created before a restart: it is running (and will report) or has already finished.
+      if (isTerminal(existing.runtimeStatus)) this.notifyParent(existing, undefined);
+      return;
+    }
+    try {
+      await this.create(childId, name, e.Input, e.Version, {
+        instanceId: parentId,
+        name: parent.record.name,
+        taskId: e.EventId,
+      });
+    } catch (err) {
+      this.watchers.delete(childId);
+      fail(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private notifyParent(child: InstanceRecord, terminal: HistoryEvent | undefined): void {
+    const w = this.watchers.get(child.instanceId);
+    if (!w) return;
+    const parent = this.live.get(w.parentId);
+    if (!parent) return;
+    this.watchers.delete(child.instanceId);
+    let e: HistoryEvent;
+    if (child.runtimeStatus === 'Completed') {
+      e = event(EventType.SubOrchestrationInstanceCompleted, {
+        TaskScheduledId: w.taskId,
+        Result: child.output ?? 'null',
+      });
+    } else {
+      const message =
+        child.runtimeStatus === 'Terminated'
+          ? `Sub-orchestration '${child.instanceId}' was terminated: ${String(parseJsonText(child.output))}`
+          : String(terminal?.Reason ?? parseJsonText(child.output));
+      e = event(EventType.SubOrchestrationInstanceFailed, {
+        TaskScheduledId: w.taskId,
+        Reason: message,
+        Details: terminal?.Details,
+        FailureDetails: terminal?.FailureDetails ?? {
+          ErrorType: 'SubOrchestrationFailed',
+          ErrorMessage: message,
+        },
+      });
+    }
+    this.deliver(parent.record.instanceId, parent.record.executionId, e);
+  }
+
+  private log(level: 'error' | 'warning' | 'information', message: string): void {
+    this.opts.host.log(level, message);
+  }
+
+  /** Waits for in-flight work (tests and benchmarks), then stops timers. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.timers.dispose();
+    await this.episodes.idle();
+  }
+}
