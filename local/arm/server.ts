@@ -41,16 +41,17 @@ function send(
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // An oversized body is drained, not cut off, so that the client reads the 413 rather than a reset.
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      throw new ArmError(
-        413,
-        'RequestEntityTooLarge',
-        'The request content size exceeds the maximum allowed size of 4 MB.',
-      );
-    }
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
+  }
+  if (size > MAX_BODY_BYTES) {
+    throw new ArmError(
+      413,
+      'RequestEntityTooLarge',
+      'The request content size exceeds the maximum allowed size of 4 MB.',
+    );
   }
   return Buffer.concat(chunks);
 }
