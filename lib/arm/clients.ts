@@ -4,10 +4,10 @@
 // invocations never touch ARM.
 import { readFile } from 'node:fs/promises';
 
-import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { NetworkManagementClient } from '@azure/arm-network';
 import type { ResourceManagementClient } from '@azure/arm-resources';
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
 
 import { getConfig } from '../config';
 import { azureCredential } from '../credential';

@@ -4,8 +4,8 @@
 import { checkApiVersion } from './apiVersions';
 import type { ArmResponse, HandlerContext } from './context';
 import { ArmError, methodNotAllowed, noRouteFound, resourceGroupNotFound, resourceNotFound } from './errors';
-import { computeTypes } from './resources/compute';
 import type { ResourceType } from './resources/common';
+import { computeTypes } from './resources/compute';
 import { networkTypes } from './resources/network';
 import { checkGroupName, getGroup, resourceGroups } from './resources/resourceGroups';
 import { listSkus } from './resources/skus';

@@ -10,7 +10,7 @@ import type { ArmResponse, HandlerContext, World } from './context';
 import { ArmError } from './errors';
 import type { Records } from './records';
 import { VM } from './resources/compute';
-import { route, type Route } from './router';
+import { type Route, route } from './router';
 import type { Json } from './state';
 import { limitKindOf, type Throttle } from './throttle';
 

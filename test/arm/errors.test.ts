@@ -99,13 +99,13 @@ test('a NIC serves one VM; a NIC in use cannot be deleted; a subnet in use canno
   await h.compute.virtualMachines.createOrUpdate(
     RG,
     'vm-a',
-    vmParameters(nicId, { computerName: 'vm-a' }) as never,
+    vmParameters(nicId, { computerName: 'vm-a' }),
   );
   const second = await armError(
     h.compute.virtualMachines.createOrUpdate(
       RG,
       'vm-b',
-      vmParameters(nicId, { computerName: 'vm-b' }) as never,
+      vmParameters(nicId, { computerName: 'vm-b' }),
     ),
   );
   assert.deepEqual([second.status, second.code], [400, 'NicInUse']);
@@ -138,7 +138,7 @@ test('VM validation: size, name, computer name, customData, SSH, image, missing 
   ];
   for (const [what, name, override, status, code, msg] of cases) {
     const e = await armError(
-      h.compute.virtualMachines.createOrUpdate(RG, name, { ...vmParameters(nicId), ...override } as never),
+      h.compute.virtualMachines.createOrUpdate(RG, name, { ...vmParameters(nicId), ...override }),
     );
     assert.deepEqual([e.status, e.code], [status, code], what);
     if (msg) assert.match(e.message, msg, what);
@@ -180,7 +180,7 @@ test('VM validation: size, name, computer name, customData, SSH, image, missing 
     ['no key, no password', { linuxConfiguration: { disablePasswordAuthentication: true } }, /SSH/],
   ];
   for (const [what, os, msg] of osCases) {
-    const e = await armError(h.compute.virtualMachines.createOrUpdate(RG, 'vm-c', withOs(os) as never));
+    const e = await armError(h.compute.virtualMachines.createOrUpdate(RG, 'vm-c', withOs(os)));
     assert.deepEqual([e.status, e.code], [400, 'InvalidParameter'], what);
     assert.match(e.message, msg, what);
   }
@@ -190,14 +190,14 @@ test('VM validation: size, name, computer name, customData, SSH, image, missing 
       storageProfile: {
         imageReference: { publisher: 'Canonical', offer: 'nope', sku: 'x', version: 'latest' },
       },
-    } as never),
+    }),
   );
   assert.deepEqual([image.status, image.code], [404, 'PlatformImageNotFound']);
   const missingNic = await armError(
     h.compute.virtualMachines.createOrUpdate(
       RG,
       'vm-c',
-      vmParameters(nicId.replace(/vm1-nic$/, 'ghost')) as never,
+      vmParameters(nicId.replace(/vm1-nic$/, 'ghost')),
     ),
   );
   assert.deepEqual([missingNic.status, missingNic.code], [400, 'InvalidResourceReference']);

@@ -35,7 +35,7 @@ test('create network and VM, power operations, cascade delete leaves nothing', a
   const poller = await h.compute.virtualMachines.createOrUpdate(
     rg,
     'vm1',
-    vmParameters(n.nic.id!, { customData: Buffer.from(customData).toString('base64') }) as never,
+    vmParameters(n.nic.id!, { customData: Buffer.from(customData).toString('base64') }),
   );
   assert.equal(poller.provisioningState, 'Succeeded');
   assert.equal(poller.osProfile?.customData, undefined, 'customData is write-only');
@@ -93,7 +93,7 @@ test('VM delete honours deleteOption for disk, NIC and public IP', async () => {
   await h.compute.virtualMachines.createOrUpdate(
     rg,
     'vm2',
-    vmParameters(n.nic.id!, { computerName: 'vm2' }) as never,
+    vmParameters(n.nic.id!, { computerName: 'vm2' }),
   );
   await h.compute.virtualMachines.delete(rg, 'vm2');
   const left = [];

@@ -11,8 +11,8 @@ import {
   isObject,
   location,
   obj,
-  type ResourceType,
   requiredParameter,
+  type ResourceType,
   sameId,
   str,
   tags,
@@ -414,7 +414,6 @@ function instanceView(ctx: HandlerContext, vm: ResourceRecord): Json {
       },
       ...(power ? [{ code: `PowerState/${power}`, level: 'Info', displayStatus: displayPower[power] }] : []),
     ],
-    ...(ctx.world.guests.get(ctx.world.state.idOf(vm)) ? {} : {}),
   };
 }
 
@@ -738,7 +737,7 @@ const disks: ResourceType = {
     if (disk.body.managedBy) {
       throw conflict(
         'OperationNotAllowed',
-        `Disk ${disk.name} is attached to VM ${String(disk.body.managedBy)}.`,
+        `Disk ${disk.name} is attached to VM ${disk.body.managedBy as string}.`,
       );
     }
     const op = ctx.world.ops.start({
@@ -754,4 +753,3 @@ const disks: ResourceType = {
 
 export const computeTypes: ResourceType[] = [virtualMachines, disks];
 export type { PowerState };
-export { isObject as _isObject };

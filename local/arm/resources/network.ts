@@ -4,7 +4,7 @@
 // Back-references (subnet → ipConfigurations, NIC → virtualMachine…) are derived on read, never stored.
 import { randomUUID } from 'node:crypto';
 
-import type { ArmResponse, HandlerContext } from '../context';
+import type { HandlerContext } from '../context';
 import { ArmError, invalidParameter, invalidResourceReference, resourceNotFound } from '../errors';
 import { type Json, resourceId, type ResourceRecord } from '../state';
 import {
@@ -251,7 +251,7 @@ const vnets: ResourceType = {
     const p = obj(ctx.body, 'properties', 'properties') ?? {};
     const space = obj(p, 'addressSpace', 'properties.addressSpace');
     const prefixes = space
-      ? ((arr(space, 'addressPrefixes', 'properties.addressSpace.addressPrefixes') ?? []) as unknown[])
+      ? (arr(space, 'addressPrefixes', 'properties.addressSpace.addressPrefixes') ?? [])
       : [];
     if (prefixes.length === 0) {
       throw invalidParameter(
@@ -935,7 +935,7 @@ export function nicAddresses(
   nicId: string,
 ): { privateIp: string | null; publicIp: string | null } {
   const nic = ctx.world.state.get(nicId);
-  const ipc = nic ? ((props(nic).ipConfigurations as Json[])[0] as Json | undefined) : undefined;
+  const ipc = nic ? (props(nic).ipConfigurations as Json[])[0] : undefined;
   if (!ipc) return { privateIp: null, publicIp: null };
   const pipId = ipcPublicIpId(ipc);
   const pip = pipId ? ctx.world.state.get(pipId) : undefined;

@@ -32,19 +32,19 @@ export function getGroup(ctx: HandlerContext): ResourceGroupRecord {
 }
 
 export const resourceGroups = {
-  list(ctx: HandlerContext): ArmResponse {
+  list: (ctx: HandlerContext): ArmResponse => {
     const value = [...ctx.world.state.groups.values()]
       .filter((g) => g.subscriptionId.toLowerCase() === ctx.subscriptionId.toLowerCase())
       .map(present);
     return { status: 200, body: { value } };
   },
-  get(ctx: HandlerContext): ArmResponse {
+  get: (ctx: HandlerContext): ArmResponse => {
     return { status: 200, body: present(getGroup(ctx)) };
   },
-  head(ctx: HandlerContext): ArmResponse {
+  head: (ctx: HandlerContext): ArmResponse => {
     return { status: ctx.world.state.group(ctx.subscriptionId, ctx.resourceGroup) ? 204 : 404 };
   },
-  put(ctx: HandlerContext): ArmResponse {
+  put: (ctx: HandlerContext): ArmResponse => {
     checkGroupName(ctx.resourceGroup);
     const existing = ctx.world.state.group(ctx.subscriptionId, ctx.resourceGroup);
     const loc = location(ctx.body, 'Microsoft.Resources/resourceGroups');
@@ -70,13 +70,13 @@ export const resourceGroups = {
     ctx.world.state.putGroup(g);
     return { status: existing ? 200 : 201, body: present(g) };
   },
-  patch(ctx: HandlerContext): ArmResponse {
+  patch: (ctx: HandlerContext): ArmResponse => {
     const g = getGroup(ctx);
     const t = tags(ctx.body);
     if (t) g.tags = t;
     return { status: 200, body: present(g) };
   },
-  delete(ctx: HandlerContext): ArmResponse {
+  delete: (ctx: HandlerContext): ArmResponse => {
     const { state, ops, guests } = ctx.world;
     const g = state.group(ctx.subscriptionId, ctx.resourceGroup);
     if (!g) throw resourceGroupNotFound(ctx.resourceGroup);
@@ -97,7 +97,7 @@ export const resourceGroups = {
     });
     return { status: 202, headers: ops.headers(ctx.world.endpoint(), op, 'delete') };
   },
-  resources(ctx: HandlerContext): ArmResponse {
+  resources: (ctx: HandlerContext): ArmResponse => {
     const g = getGroup(ctx);
     const value = ctx.world.state.inGroup(g.subscriptionId, g.name).map((r) => ({
       id: ctx.world.state.idOf(r),
