@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
+import { ArmEmulator, type ArmEmulatorOptions } from './arm';
 import { FunctionHost } from './host';
 import type { FunctionKeys } from './host/keys';
 import type { LogSink } from './host/logger';
@@ -30,13 +31,19 @@ export interface LocalRuntimeOptions {
   plugins?: HostPlugin[];
   keys?: FunctionKeys;
   log?: LogSink;
+  /** The ARM emulator's options, or false to use the ARM endpoint the settings name (real Azure). */
+  arm?: false | Omit<ArmEmulatorOptions, 'dataDir'>;
 }
+
+/** The static token the app sends to the emulator (the emulator accepts any bearer token). */
+export const LOCAL_ARM_TOKEN = 'local-emulator-token';
 
 export class LocalRuntime {
   readonly #restoreEnv: Record<string, string | undefined>;
   private constructor(
     readonly host: FunctionHost,
     readonly azurite: Azurite,
+    readonly arm: ArmEmulator | undefined,
     readonly dataDir: string,
     restoreEnv: Record<string, string | undefined>,
   ) {
@@ -61,10 +68,25 @@ export class LocalRuntime {
 
     const azurite = await Azurite.start({ dataDir, ports: opts.storagePorts ?? 'free' });
     const restoreEnv: Record<string, string | undefined> = {};
+    let arm: ArmEmulator | undefined;
     try {
+      if (opts.arm !== false) {
+        arm = new ArmEmulator({ ...opts.arm, dataDir });
+        await arm.ready;
+      }
       const port = opts.port || (await freePort());
       const baseUrl = `http://127.0.0.1:${port}`;
-      const settings = appSettings(appDir, azurite.connectionString, baseUrl, opts.env ?? {});
+      const armSettings: Record<string, string> = arm
+        ? {
+            AZURE_ARM_ENDPOINT: arm.endpoint,
+            AZURE_ARM_CA_FILE: arm.caFile,
+            AZURE_ARM_STATIC_TOKEN: LOCAL_ARM_TOKEN,
+          }
+        : {};
+      const settings = appSettings(appDir, azurite.connectionString, baseUrl, {
+        ...armSettings,
+        ...opts.env,
+      });
       for (const [k, v] of Object.entries(settings)) {
         restoreEnv[k] = process.env[k];
         process.env[k] = v;
@@ -80,9 +102,10 @@ export class LocalRuntime {
         storageConnectionString: azurite.connectionString,
       });
       await host.start();
-      return new LocalRuntime(host, azurite, dataDir, restoreEnv);
+      return new LocalRuntime(host, azurite, arm, dataDir, restoreEnv);
     } catch (e) {
       restore(restoreEnv);
+      await arm?.dispose();
       await azurite.dispose();
       throw e;
     }
@@ -92,6 +115,7 @@ export class LocalRuntime {
     try {
       await this.host.dispose();
     } finally {
+      await this.arm?.dispose();
       await this.azurite.dispose();
       restore(this.#restoreEnv);
     }

@@ -42,6 +42,8 @@ async function main(): Promise<void> {
     port,
     storagePorts: process.env.LOCAL_STORAGE_PORTS === 'free' ? 'free' : 'default',
     keys: { functionKey: process.env.LOCAL_FUNCTION_KEY, masterKey: process.env.LOCAL_MASTER_KEY },
+    // LOCAL_ARM_EMULATOR=off talks to the ARM endpoint in the settings (real Azure) instead.
+    arm: process.env.LOCAL_ARM_EMULATOR === 'off' ? false : {},
   });
   const { ports, reused } = runtime.azurite;
   console.log(
