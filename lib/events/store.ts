@@ -1,0 +1,184 @@
+// Lifecycle events in Table Storage (`events`, one partition: lifecycle events are few). Each event is
+// written twice in one entity-group transaction: `a-<id>` (ascending: list after an id, get by id) and
+// `d-<inverted id>` (descending: the latest page, the latest id). An optional dedupe row `k-<key>` in
+// the same transaction makes a retried activity append its event once. Retention deletes old rows and
+// remembers the highest purged id (`m-purged`), so a purged id answers 410 and an unknown one 404.
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import { CloudEvent } from 'cloudevents';
+
+import { tableClient } from '../storage';
+import { eventIdAt, invertEventId, newEventId } from './ids';
+import { EVENT_SOURCE, EVENT_TYPES, type EventKind } from './types';
+
+export const EVENTS_TABLE = 'events';
+const PK = 'ev';
+const PURGED_ROW = 'm-purged';
+
+/** A CloudEvents 1.0 event in the JSON format (structured mode). */
+export interface StoredEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  data: unknown;
+}
+
+interface EventRow {
+  partitionKey: string;
+  rowKey: string;
+  id: string;
+  event: string;
+}
+
+const statusCode = (e: unknown) => (e as { statusCode?: number }).statusCode;
+const table = (): Promise<TableClient> => tableClient(EVENTS_TABLE);
+
+type Listener = (e: StoredEvent) => void;
+const listeners = new Set<Listener>();
+
+/** In-process notification of appended events (watchers in other instances poll). */
+export function onEventAppended(l: Listener): () => void {
+  listeners.add(l);
+  return () => listeners.delete(l);
+}
+
+export interface AppendOptions {
+  /** Appends at most once per key (retried activities); later appends with the key return undefined. */
+  dedupeKey?: string;
+  /** Event time (default now). */
+  time?: string;
+}
+
+/** Builds, validates (cloudevents) and stores one event; returns it, or undefined for a duplicate. */
+export async function appendEvent(
+  kind: EventKind,
+  subject: string,
+  data: unknown,
+  opts: AppendOptions = {},
+): Promise<StoredEvent | undefined> {
+  const id = newEventId();
+  const ce = new CloudEvent<unknown>({
+    specversion: '1.0',
+    id,
+    source: EVENT_SOURCE,
+    type: EVENT_TYPES[kind],
+    subject,
+    time: opts.time ?? new Date().toISOString(),
+    datacontenttype: 'application/json',
+    data,
+  });
+  ce.validate();
+  const event = JSON.parse(JSON.stringify(ce)) as StoredEvent;
+  const text = JSON.stringify(event);
+  const actions: TransactionAction[] = [
+    ['create', { partitionKey: PK, rowKey: `a-${id}`, id, event: text }],
+    ['create', { partitionKey: PK, rowKey: `d-${invertEventId(id)}`, id, event: text }],
+  ];
+  if (opts.dedupeKey) {
+    actions.push(['create', { partitionKey: PK, rowKey: `k-${dedupeKeyRow(opts.dedupeKey)}`, id }]);
+  }
+  try {
+    await (await table()).submitTransaction(actions);
+  } catch (e) {
+    if (opts.dedupeKey && statusCode(e) === 409) return undefined;
+    throw e;
+  }
+  for (const l of listeners) l(event);
+  return event;
+}
+
+// Table keys forbid / \ # ? and control characters.
+const dedupeKeyRow = (key: string) => Buffer.from(key).toString('base64url');
+
+const parseRows = (rows: Iterable<EventRow>) => [...rows].map((r) => JSON.parse(r.event) as StoredEvent);
+
+async function query(filter: string, limit: number): Promise<EventRow[]> {
+  const t = await table();
+  const out: EventRow[] = [];
+  const pages = t.listEntities<EventRow>({ queryOptions: { filter } }).byPage({ maxPageSize: limit });
+  for await (const page of pages) {
+    for (const r of page) {
+      out.push(r);
+      if (out.length >= limit) return out;
+    }
+  }
+  return out;
+}
+
+const rowRange = (from: string, to: string, inclusive = false) =>
+  `PartitionKey eq '${PK}' and RowKey ${inclusive ? 'ge' : 'gt'} '${from}' and RowKey lt '${to}'`;
+
+/** Events after `after` (exclusive), oldest first. */
+export async function listEventsAfter(after: string, limit: number): Promise<StoredEvent[]> {
+  return parseRows(await query(rowRange(`a-${after}`, 'a.'), limit));
+}
+
+/** The newest `limit` events, oldest first. */
+export async function latestEvents(limit: number): Promise<StoredEvent[]> {
+  return parseRows(await query(rowRange('d-', 'd.'), limit)).reverse();
+}
+
+/** The earliest and latest ids still retained, or undefined when there are none. */
+export async function eventRange(): Promise<{ earliest: string; latest: string } | undefined> {
+  const [first] = await query(rowRange('a-', 'a.'), 1);
+  const [last] = await query(rowRange('d-', 'd.'), 1);
+  return first && last ? { earliest: first.id, latest: last.id } : undefined;
+}
+
+async function purgedBefore(t: TableClient): Promise<string | undefined> {
+  try {
+    return (await t.getEntity<{ before: string }>(PK, PURGED_ROW)).before;
+  } catch (e) {
+    if (statusCode(e) === 404) return undefined;
+    throw e;
+  }
+}
+
+/** One event; 'gone' when retention removed it; undefined when it never existed. */
+export async function getEvent(id: string): Promise<StoredEvent | 'gone' | undefined> {
+  const t = await table();
+  try {
+    const row = await t.getEntity<EventRow>(PK, `a-${id}`);
+    return JSON.parse(row.event) as StoredEvent;
+  } catch (e) {
+    if (statusCode(e) !== 404) throw e;
+  }
+  const before = await purgedBefore(t);
+  return before !== undefined && id < before ? 'gone' : undefined;
+}
+
+/**
+ * Deletes events older than `cutoffMs` (and dedupe rows of that age), recording the cut-off first so
+ * that readers see 410 for anything below it even while the deletion is under way.
+ */
+export async function purgeEvents(cutoffMs: number): Promise<number> {
+  const t = await table();
+  const cutoff = eventIdAt(cutoffMs);
+  const previous = await purgedBefore(t);
+  if (previous === undefined || cutoff > previous) {
+    await t.upsertEntity({ partitionKey: PK, rowKey: PURGED_ROW, before: cutoff }, 'Replace');
+  }
+  let deleted = 0;
+  for (;;) {
+    const old = await query(rowRange('a-', `a-${cutoff}`), 50);
+    if (old.length === 0) break;
+    await t.submitTransaction(
+      old.flatMap((r): TransactionAction[] => [
+        ['delete', { partitionKey: PK, rowKey: r.rowKey }],
+        ['delete', { partitionKey: PK, rowKey: `d-${invertEventId(r.id)}` }],
+      ]),
+    );
+    deleted += old.length;
+  }
+  for (;;) {
+    const keys = await query(`${rowRange('k-', 'k.', true)} and id lt '${cutoff}'`, 100);
+    if (keys.length === 0) break;
+    await t.submitTransaction(
+      keys.map((k): TransactionAction => ['delete', { partitionKey: PK, rowKey: k.rowKey }]),
+    );
+  }
+  return deleted;
+}

@@ -1,0 +1,66 @@
+// VM sizes: three presets mapped to current general-purpose SKUs, or the smallest SKU offered in the
+// region (resource SKUs API, restrictions honoured) with at least the requested vCPUs and memory.
+//   small  → Standard_B2s     (2 vCPU,  4 GiB, burstable)
+//   medium → Standard_D2s_v5  (2 vCPU,  8 GiB)
+//   large  → Standard_D4s_v5  (4 vCPU, 16 GiB)
+
+export const SIZE_PRESETS = {
+  small: { vmSize: 'Standard_B2s', cpu: 2, memoryGiB: 4 },
+  medium: { vmSize: 'Standard_D2s_v5', cpu: 2, memoryGiB: 8 },
+  large: { vmSize: 'Standard_D4s_v5', cpu: 4, memoryGiB: 16 },
+} as const;
+
+export type SizePreset = keyof typeof SIZE_PRESETS;
+export const SIZE_PRESET_NAMES = Object.keys(SIZE_PRESETS) as SizePreset[];
+
+/** The parts of a resourceSkus entry that matter here (the SDK's ResourceSku is structurally wider). */
+export interface SkuInfo {
+  resourceType?: string;
+  name?: string;
+  locations?: string[];
+  capabilities?: { name?: string; value?: string }[];
+  restrictions?: { type?: string; values?: string[]; reasonCode?: string }[];
+}
+
+export interface ChosenSize {
+  vmSize: string;
+  cpu: number;
+  memoryGiB: number;
+}
+
+const capability = (s: SkuInfo, name: string): number | undefined => {
+  const v = s.capabilities?.find((c) => c.name === name)?.value;
+  const n = v === undefined ? NaN : Number(v);
+  return Number.isFinite(n) ? n : undefined;
+};
+
+/** Restricted in the region (NotAvailableForSubscription or similar) or not listed there. */
+function offeredIn(s: SkuInfo, region: string): boolean {
+  const r = region.toLowerCase();
+  if (!(s.locations ?? []).some((l) => l.toLowerCase() === r)) return false;
+  return !(s.restrictions ?? []).some(
+    (x) => x.type === 'Location' && (x.values ?? []).some((v) => v.toLowerCase() === r),
+  );
+}
+
+/**
+ * The smallest VM SKU (fewest vCPUs, then least memory, then name) offered in the region that has at
+ * least `cpu` vCPUs and `memoryGiB` memory; undefined when none fits.
+ */
+export function smallestFittingSku(
+  skus: Iterable<SkuInfo>,
+  region: string,
+  want: { cpu?: number; memoryGiB?: number },
+): ChosenSize | undefined {
+  const candidates: ChosenSize[] = [];
+  for (const s of skus) {
+    if (s.resourceType !== 'virtualMachines' || !s.name || !offeredIn(s, region)) continue;
+    const cpu = capability(s, 'vCPUs');
+    const memoryGiB = capability(s, 'MemoryGB');
+    if (cpu === undefined || memoryGiB === undefined) continue;
+    if (cpu < (want.cpu ?? 1) || memoryGiB < (want.memoryGiB ?? 0)) continue;
+    candidates.push({ vmSize: s.name, cpu, memoryGiB });
+  }
+  candidates.sort((a, b) => a.cpu - b.cpu || a.memoryGiB - b.memoryGiB || a.vmSize.localeCompare(b.vmSize));
+  return candidates[0];
+}

@@ -1,0 +1,151 @@
+// VM records in Table Storage (`vms`): one entity per VM (PartitionKey 'vm', RowKey = name) holding
+// the record as JSON plus `status` as a column for filtering. Every change is a read-modify-write with
+// the entity's ETag (If-Match), retried on 412, so concurrent writers never lose each other's updates.
+import type { TableClient, TableEntityResult } from '@azure/data-tables';
+
+import { badRequest, conflict, validationFailed } from '../errors';
+import { tableClient } from '../storage';
+import type { VmRecord } from './record';
+import { VM_STATUSES, type VmStatus } from './status';
+
+export const VMS_TABLE = 'vms';
+const PK = 'vm';
+const MAX_ETAG_RETRIES = 20;
+
+interface VmEntity {
+  partitionKey: string;
+  rowKey: string;
+  status: string;
+  record: string;
+}
+
+const statusCode = (e: unknown) => (e as { statusCode?: number }).statusCode;
+
+const table = (): Promise<TableClient> => tableClient(VMS_TABLE);
+
+const toEntity = (r: VmRecord): VmEntity => ({
+  partitionKey: PK,
+  rowKey: r.name,
+  status: r.status,
+  record: JSON.stringify(r),
+});
+
+const fromEntity = (e: { record?: unknown }): VmRecord => JSON.parse(String(e.record)) as VmRecord;
+
+export interface StoredVm {
+  record: VmRecord;
+  etag: string;
+}
+
+export async function getVm(name: string): Promise<StoredVm | undefined> {
+  try {
+    const e: TableEntityResult<VmEntity> = await (await table()).getEntity<VmEntity>(PK, name);
+    return { record: fromEntity(e), etag: e.etag };
+  } catch (err) {
+    if (statusCode(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Stores a new record. A name is taken unless its VM was deleted (then the new record replaces the old
+ * one, guarded by its ETag). 409 otherwise, also when a concurrent request wins the race.
+ */
+export async function insertVm(
+  name: string,
+  build: (previous: VmRecord | undefined) => VmRecord,
+): Promise<VmRecord> {
+  const t = await table();
+  const existing = await getVm(name);
+  if (existing && existing.record.status !== 'deleted') {
+    throw conflict(`A VM named '${name}' already exists (status ${existing.record.status}).`);
+  }
+  const record = build(existing?.record);
+  try {
+    if (existing) await t.updateEntity(toEntity(record), 'Replace', { etag: existing.etag });
+    else await t.createEntity(toEntity(record));
+  } catch (err) {
+    if (statusCode(err) === 409 || statusCode(err) === 412) {
+      throw conflict(`A VM named '${name}' already exists.`);
+    }
+    throw err;
+  }
+  return record;
+}
+
+/** Thrown by an update function to leave the record as it is. */
+export class NoChange extends Error {
+  override name = 'NoChange';
+}
+
+/**
+ * Read-modify-write with the ETag: `change` gets the current record and returns the new one (or throws,
+ * e.g. a 409 for a transition the status forbids). Retried from a fresh read when another writer won.
+ * Returns undefined when there is no such VM or `change` threw NoChange.
+ */
+export async function updateVm(
+  name: string,
+  change: (current: VmRecord) => VmRecord,
+): Promise<VmRecord | undefined> {
+  const t = await table();
+  for (let attempt = 0; attempt < MAX_ETAG_RETRIES; attempt++) {
+    const stored = await getVm(name);
+    if (!stored) return undefined;
+    let next: VmRecord;
+    try {
+      next = change(structuredClone(stored.record));
+    } catch (e) {
+      if ((e as Error).name === 'NoChange') return stored.record;
+      throw e;
+    }
+    try {
+      await t.updateEntity(toEntity(next), 'Replace', { etag: stored.etag });
+      return next;
+    } catch (err) {
+      if (statusCode(err) !== 412) throw err;
+    }
+  }
+  throw conflict(`The VM '${name}' is being changed by many requests at once; try again.`);
+}
+
+export interface ListVmsOptions {
+  status?: VmStatus[];
+  limit: number;
+  cursor?: string;
+}
+
+const encodeCursor = (token: string) => Buffer.from(JSON.stringify({ t: token })).toString('base64url');
+
+function decodeCursor(cursor: string): string {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t?: unknown };
+    if (typeof v.t === 'string' && v.t.length > 0 && v.t.length < 4096) return v.t;
+  } catch {
+    /* reported below */
+  }
+  throw validationFailed([{ field: 'query.cursor', message: 'not a cursor this API returned' }]);
+}
+
+/** One page of records in name order; `next` is an opaque cursor for the following page. */
+export async function listVms(o: ListVmsOptions): Promise<{ items: VmRecord[]; next?: string }> {
+  const t = await table();
+  const statuses = o.status ?? [];
+  for (const s of statuses) if (!VM_STATUSES.includes(s)) throw badRequest(`Unknown status ${s}`);
+  const filter = [`PartitionKey eq '${PK}'`];
+  if (statuses.length > 0) filter.push(`(${statuses.map((s) => `status eq '${s}'`).join(' or ')})`);
+  const query = { queryOptions: { filter: filter.join(' and ') } };
+  const items: VmRecord[] = [];
+  let token = o.cursor ? decodeCursor(o.cursor) : undefined;
+  // A filtered query may return short (even empty) pages with a continuation: keep reading, each time
+  // at most what is missing, until the page is full or the table is exhausted.
+  do {
+    const pages = t
+      .listEntities<VmEntity>(query)
+      .byPage({ maxPageSize: o.limit - items.length, ...(token ? { continuationToken: token } : {}) });
+    const { value: page } = await pages.next();
+    if (!page) break;
+    for (const e of page) items.push(fromEntity(e));
+    token = page.continuationToken;
+  } while (items.length < o.limit && token);
+  return { items, ...(token ? { next: encodeCursor(token) } : {}) };
+}

@@ -1,0 +1,128 @@
+// The ARM steps and resumable LRO polling against the ARM emulator, with the real SDK clients built by
+// lib/arm/clients.ts from settings (no Functions host, no Durable): begin returns at once, pollOnce
+// resumes from the serialized state, failures carry ARM's error code.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { resetArmClientsForTests } from '../../lib/arm/clients';
+import { resetConfigForTests } from '../../lib/config';
+import { type LroStatus, pollOnce } from '../../lib/provisioning/lro';
+import * as steps from '../../lib/provisioning/steps';
+import type { VmSpec } from '../../lib/vms/record';
+import { type Harness, LOC, startHarness, SUB, sshPublicKey } from '../arm/helpers';
+
+let h: Harness;
+const saved = { ...process.env };
+
+before(async () => {
+  h = await startHarness({ lroMs: 300, publicIpDelayMs: 100 });
+  Object.assign(process.env, {
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    AZURE_SUBSCRIPTION_ID: SUB,
+    AZURE_ARM_ENDPOINT: h.arm.endpoint,
+    AZURE_ARM_CA_FILE: h.arm.caFile,
+    AZURE_ARM_STATIC_TOKEN: 'test-token',
+    PUBLIC_BASE_URL: 'http://127.0.0.1:7071',
+    VM_SSH_SOURCE_CIDR: '203.0.113.0/24',
+  });
+  resetConfigForTests();
+  resetArmClientsForTests();
+});
+
+after(async () => {
+  await h.dispose();
+  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+  Object.assign(process.env, saved);
+  resetConfigForTests();
+  resetArmClientsForTests();
+});
+
+const spec = (name: string): VmSpec => ({
+  name,
+  size: 'small',
+  vmSize: 'Standard_B2s',
+  cpu: 2,
+  memoryGiB: 4,
+  diskGiB: 30,
+  region: LOC,
+  image: 'Canonical:ubuntu-24_04-lts:server:latest',
+  sshPublicKey: sshPublicKey(),
+  adminUsername: steps.ADMIN_USERNAME,
+  resourceGroup: `rg-${name}`,
+});
+
+async function settle(first: LroStatus): Promise<LroStatus & { polls: number }> {
+  let s = first;
+  let polls = 0;
+  while (s.status === 'running') {
+    await new Promise((r) => setTimeout(r, s.status === 'running' ? s.retryAfterMs : 0));
+    s = await pollOnce(s.kind, s.state);
+    polls++;
+  }
+  return { ...s, polls };
+}
+
+describe('ARM steps', () => {
+  test('create, power off, start, delete', async () => {
+    const s = spec('probe1');
+    await steps.ensureResourceGroup(s);
+    const net = await Promise.all([
+      steps.beginVirtualNetwork(s),
+      steps.beginNetworkSecurityGroup(s),
+      steps.beginPublicIp(s),
+    ]);
+    // LROs under a second finish within the SDK's first poll (the emulator holds it), longer ones run on.
+    for (const r of await Promise.all(net.map(settle))) assert.equal(r.status, 'succeeded');
+    assert.equal((await settle(await steps.beginNetworkInterface(s))).status, 'succeeded');
+    const vmBegin = await steps.beginVirtualMachine(s, Buffer.from('#cloud-config\n').toString('base64'));
+    assert.equal(vmBegin.status, 'running');
+    const vm = await settle(vmBegin);
+    assert.equal(vm.status, 'succeeded', JSON.stringify(vm));
+    const ips = await steps.readAddresses(s);
+    assert.match(String(ips.privateIp), /^10\.0\.0\.\d+$/);
+    const off = await settle(await steps.beginPowerOperation(s, 'powerOff'));
+    assert.equal(off.status, 'succeeded');
+    assert.equal((await settle(await steps.beginPowerOperation(s, 'start'))).status, 'succeeded');
+    const del = await settle(await steps.beginDeleteResourceGroup(s));
+    assert.equal(del.status, 'succeeded');
+    assert.equal(
+      (await steps.beginDeleteResourceGroup(s)).status,
+      'succeeded',
+      'deleting a gone group is done',
+    );
+  });
+
+  test('AllocationFailed ends the VM operation as failed with the ARM code', async () => {
+    const s = spec('probe2');
+    await steps.ensureResourceGroup(s);
+    for (const b of [steps.beginVirtualNetwork, steps.beginNetworkSecurityGroup, steps.beginPublicIp])
+      assert.equal((await settle(await b(s))).status, 'succeeded');
+    assert.equal((await settle(await steps.beginNetworkInterface(s))).status, 'succeeded');
+    const r = await settle(
+      await (async () => {
+        await setFaults([
+          { kind: 'allocationFailed', resourceType: 'Microsoft.Compute/virtualMachines', count: 1 },
+        ]);
+        return steps.beginVirtualMachine(s, '');
+      })(),
+    );
+    assert.equal(r.status, 'failed');
+    assert.equal(r.status === 'failed' && r.error.code, 'AllocationFailed');
+  });
+});
+
+async function setFaults(rules: unknown[]): Promise<void> {
+  const { request } = await import('node:https');
+  await new Promise<void>((ok, fail) => {
+    const req = request(
+      `${h.arm.endpoint}/_emulator/faults`,
+      { method: 'PUT', ca: h.arm.caPem, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode! < 300 ? ok() : fail(new Error(`faults ${res.statusCode}`))));
+      },
+    );
+    req.on('error', fail);
+    req.end(JSON.stringify(rules));
+  });
+}
