@@ -64,7 +64,9 @@ trap '[ -n "$follower" ] && kill "$follower" 2>/dev/null' EXIT
 rm -f "$WAKE" && mkfifo "$WAKE" || die "cannot create the FIFO $WAKE"
 # Follow from one second before now rather than from the tail, so that an entry written while the
 # follower starts still wakes us (extra wake-ups are harmless: they find nothing new).
-jctl --follow --since="@$(($(date +%s) - 1))" -o json --output-fields=__VMJ_NONE >"$WAKE" &
+# shellcheck disable=SC2086
+journalctl $JOURNALCTL_ARGS --quiet --no-pager --follow --since="@$(($(date +%s) - 1))" \
+  -o json --output-fields=__VMJ_NONE >"$WAKE" &
 follower=$!
 exec 3<"$WAKE"
 
