@@ -29,6 +29,7 @@ export interface StoredEntry {
   cursor: string;
   message: string | null;
   fields: Record<string, unknown>;
+  binaryFields: string[];
 }
 
 /** Every entry stored for `vm`, read back through the query API, page by page. */
@@ -76,14 +77,19 @@ export interface AgentRig {
   /** Writes `n` trickle entries now. */
   write(n: number, extra?: (i: number) => Partial<JournalFields>): Promise<void>;
   /** Resolves when the stored entries are exactly the journal's (no loss, no duplicate). */
-  waitInSync(timeoutMs?: number): Promise<{ stored: number; journal: number }>;
+  waitInSync(timeoutMs?: number, alsoStored?: string[]): Promise<{ stored: number; journal: number }>;
   dispose(): Promise<void>;
 }
 
 /** A VM stand-in: its journal, a token, and the agent pointed at `ingestUrl` (default: the runtime). */
 export async function makeAgentRig(
   t: TestRuntime,
-  opts: { ingestUrl?: string; env?: Record<string, string>; restartDelayMs?: number; boot?: boolean } = {},
+  opts: {
+    ingestUrl?: (vm: string) => string;
+    env?: Record<string, string>;
+    restartDelayMs?: number;
+    boot?: boolean;
+  } = {},
 ): Promise<AgentRig> {
   const vm = `agent-${process.pid}-${++vmCounter}`;
   const dir = mkdtempSync(join(tmpdir(), 'vmj-agent-'));
@@ -106,7 +112,7 @@ export async function makeAgentRig(
     script: AGENT_SCRIPT,
     env: {
       ...parseEnvFile(readFileSync(AGENT_ENV, 'utf8')),
-      VMJ_INGEST_URL: opts.ingestUrl ?? t.url(`/api/vms/${vm}/journal`),
+      VMJ_INGEST_URL: opts.ingestUrl?.(vm) ?? t.url(`/api/vms/${vm}/journal`),
       VMJ_TOKEN_FILE: tokenFile,
       VMJ_STATE_DIR: stateDir,
       VMJ_RUNTIME_DIR: runDir,
@@ -144,7 +150,7 @@ export async function makeAgentRig(
       }
       await writer.write(entries);
     },
-    async waitInSync(timeoutMs = 30_000) {
+    async waitInSync(timeoutMs = 30_000, alsoStored: string[] = []) {
       let last = '';
       try {
         return await eventually(
@@ -153,8 +159,8 @@ export async function makeAgentRig(
             const storedCursors = stored.map((e) => e.cursor);
             last = `journal ${journal.length}, stored ${stored.length}`;
             if (new Set(storedCursors).size !== storedCursors.length) throw new Error(`duplicates: ${last}`);
-            const want = new Set(journal);
-            const same = storedCursors.length === journal.length && storedCursors.every((c) => want.has(c));
+            const want = new Set([...journal, ...alsoStored]);
+            const same = storedCursors.length === want.size && storedCursors.every((c) => want.has(c));
             return same && journal.length > 0
               ? { stored: stored.length, journal: journal.length }
               : undefined;
@@ -163,7 +169,7 @@ export async function makeAgentRig(
           200,
         );
       } catch (e) {
-        throw new Error(`${(e as Error).message} (${last}); agent log:\n${logs.join('\n')}`);
+        throw new Error(`${(e as Error).message} (${last}); agent log:\n${logs.join('\n')}`, { cause: e });
       }
     },
     async dispose() {

@@ -1,0 +1,95 @@
+// Chaos for the real agent against the real ingestion (through a misbehaving proxy): kill -9 in the
+// middle of a batch, 500s (also after the batch was stored), 401s after a token rotation, requests
+// that time out, refused connections. Every case ends with stored == journal, no duplicate cursors.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { after, afterEach, before, describe, it } from 'node:test';
+
+import { rotateIngestToken } from '../../lib/ingest-token';
+import { eventually, type TestRuntime } from '../helpers/runtime';
+import { ChaosProxy } from './chaos-proxy';
+import { type AgentRig, makeAgentRig, startIngestion } from './helpers';
+
+describe('journal agent under failures', () => {
+  let t: TestRuntime;
+  let proxy: ChaosProxy;
+  let rig: AgentRig | undefined;
+  before(async () => {
+    t = await startIngestion();
+  });
+  after(async () => {
+    await t?.dispose();
+  });
+  afterEach(async () => {
+    await rig?.dispose();
+    await proxy?.close();
+    rig = undefined;
+  });
+
+  const rigBehindProxy = async (env: Record<string, string> = {}) => {
+    proxy = await ChaosProxy.start(t.rt.baseUrl);
+    rig = await makeAgentRig(t, { ingestUrl: (vm) => proxy.url(`/api/vms/${vm}/journal`), env });
+    return rig;
+  };
+  const failures = (n: number) =>
+    eventually(() => proxy.requests.filter((r) => r.status >= 400).length >= n, 20_000);
+
+  it('kill -9 in the middle of a batch, three times: the batch is re-sent and stored once', async () => {
+    const r = await rigBehindProxy({ VMJ_BATCH_MAX_ENTRIES: '100' });
+    await r.write(1500);
+    await r.writer.rotate();
+    proxy.delayMs = 150; // the server has stored the batch; the agent has not seen the answer yet
+    r.agent.start();
+    for (let k = 1; k <= 3; k++) {
+      await eventually(() => proxy.inFlight > 0 && proxy.requests.at(-1)?.accepted !== undefined, 20_000, 5);
+      await r.agent.crash('SIGKILL');
+      await r.agent.waitForStart(k + 1);
+    }
+    proxy.delayMs = 0;
+    await r.waitInSync(60_000);
+    const dup = proxy.requests.reduce((s, q) => s + (q.duplicates ?? 0), 0);
+    assert.ok(dup > 0, 'at least one killed batch was re-sent (and its entries ignored as duplicates)');
+    assert.ok(proxy.requests.every((q) => q.entries <= 100));
+  });
+
+  it('500s for a while (before and after storing): backs off, then catches up', async () => {
+    const r = await rigBehindProxy();
+    proxy.mode = 'fail500';
+    r.agent.start();
+    await failures(3);
+    proxy.mode = 'store-then-500';
+    await r.write(50);
+    await failures(5);
+    proxy.mode = 'pass';
+    await r.write(10);
+    await r.waitInSync();
+    assert.ok(r.logs.some((l) => /HTTP 500.*retrying in/.test(l)));
+    assert.ok(r.logs.some((l) => l.includes('sending again after')));
+  });
+
+  it('401 after the token is rotated: keeps the cursor, picks up the new token file without a restart', async () => {
+    const r = await rigBehindProxy();
+    r.agent.start();
+    await r.waitInSync();
+    const fresh = await rotateIngestToken(r.vm); // the agent's token is now wrong
+    await r.write(30);
+    await eventually(() => proxy.requests.filter((q) => q.status === 401).length >= 2, 20_000);
+    writeFileSync(r.tokenFile, `${fresh}\n`);
+    await r.waitInSync();
+    assert.equal(r.agent.starts, 1);
+    assert.ok(r.logs.some((l) => l.includes('HTTP 401')));
+  });
+
+  it('requests that time out, then refused connections: nothing lost', async () => {
+    const r = await rigBehindProxy({ VMJ_REQUEST_TIMEOUT_S: '1' });
+    proxy.mode = 'hang';
+    r.agent.start();
+    await eventually(() => r.logs.filter((l) => l.includes('curl exit 28')).length >= 2, 20_000);
+    await proxy.refuse();
+    await r.write(40);
+    await eventually(() => r.logs.filter((l) => l.includes('curl exit 7')).length >= 2, 20_000);
+    proxy.mode = 'pass';
+    await proxy.accept();
+    await r.waitInSync();
+  });
+});
