@@ -56,6 +56,8 @@ interface Instance {
   state: ExecutionState;
   mailbox: Message[];
   busy: boolean;
+  /** Messages held while the instance is suspended (they do not wake it up). */
+  held: Message[];
   /** Inbox rows consumed by an execution that continued as new, deleted with the next commit. */
   carriedInbox: string[];
   /** Parent link when this instance is a sub-orchestration started by this engine. */
@@ -259,6 +261,7 @@ export class DurableEngine {
       state: ExecutionState.from(history),
       mailbox: [],
       busy: false,
+      held: [],
       carriedInbox: [],
     };
   }
@@ -328,7 +331,7 @@ export class DurableEngine {
     const taken: Message[] = [];
     const kept: Message[] = [];
     let inboxCount = 0;
-    for (const m of inst.mailbox.splice(0)) {
+    for (const m of [...inst.held.splice(0), ...inst.mailbox.splice(0)]) {
       if (m.kind === 'inbox' && ++inboxCount > MAX_INBOX_PER_EPISODE) kept.push(m);
       else taken.push(m);
     }
@@ -402,7 +405,7 @@ export class DurableEngine {
       // Suspended: everything else waits, raised events still in the inbox (durable), runtime events in
       // memory (activities and timers re-derive theirs from history after a restart).
       const raisedEvents = new Set(raised.map((r) => r.e));
-      inst.mailbox.unshift(
+      inst.held.push(
         ...raised.map((r) => r.m),
         ...events.filter((e) => !raisedEvents.has(e)).map((e): Message => ({ kind: 'event', event: e })),
       );

@@ -164,19 +164,22 @@ function sendJson(
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > MAX_BODY_BYTES)
-      throw new ApiError(413, 'PayloadTooLarge', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
-    chunks.push(buf);
-  }
-  const buf = Buffer.concat(chunks);
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
-  return text;
+/** Reads the body; an oversized one is drained (not kept) so the connection stays usable, then refused. */
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) {
+        reject(new ApiError(413, 'PayloadTooLarge', `The body is larger than ${MAX_BODY_BYTES} bytes.`));
+      } else resolve(new TextDecoder('utf-8').decode(Buffer.concat(chunks)));
+    });
+  });
 }
 
 /** Parses a JSON body; returns its normalised JSON text, or undefined for an empty body. */
