@@ -20,6 +20,10 @@ export interface World {
   publicIpDelayMs: number;
   /** Timers the world sets outside LROs (public IP allocation); cleared on reset and dispose. */
   later(ms: number, fn: () => void): void;
+  /** The state changed outside a request (an operation or timer): persist it soon. */
+  changed(): void;
+  /** Resolves once every change made so far is on disk (a no-op without persistence). */
+  persist(): Promise<void>;
   onError(e: unknown): void;
 }
 

@@ -9,25 +9,44 @@ import { dirname, join, resolve } from 'node:path';
 
 import { z } from 'zod';
 
-import { createCertificates } from './certificates';
+import { createCertificates, loadOrCreateCertificates } from './certificates';
 import type { World } from './context';
 import { type FaultRule, faultRuleSchema, Faults } from './faults';
 import { type GuestBootHook, type GuestHandle, type GuestInfo, Guests } from './guests';
 import { Operations } from './lro';
+import {
+  ArmStateError,
+  type ArmStateErrorCode,
+  type PersistedState,
+  STATE_VERSION,
+  StateStore,
+} from './persistence';
 import { type ArmOperationRecord, Records } from './records';
+import { bootGuest, VM } from './resources/compute';
+import { PIP, schedulePublicIp } from './resources/network';
 import { createHandler } from './server';
 import { ArmState } from './state';
+import { runTask } from './tasks';
 import { Throttle } from './throttle';
 
-export type { ArmOperationRecord, FaultRule, GuestHandle, GuestInfo };
+export type { ArmOperationRecord, ArmStateErrorCode, FaultRule, GuestHandle, GuestInfo };
+export { ArmStateError };
 
 export interface ArmEmulatorOptions {
-  /** Default 0 (a free port); the host is always 127.0.0.1. */
+  /**
+   * The host is always 127.0.0.1. Default 0: with persistence the port of the last run when it is free
+   * (so resumed pollers' URLs still answer), else a free port.
+   */
   port?: number;
   /** Where the CA PEM is written (default <dataDir>/arm-ca.pem). */
   caFile?: string;
   /** Default LOCAL_DATA_DIR or .local/. */
   dataDir?: string;
+  /**
+   * Keep state, CA and port under <dataDir>/arm-emulator/ and take them back at start (survives kill -9).
+   * Default: true when a dataDir is given (option or LOCAL_DATA_DIR), false otherwise.
+   */
+  persist?: boolean;
   /** Duration of each long-running operation (default ARM_EMULATOR_LRO_MS or 1500). */
   lroMs?: number;
   /** A Standard static public IP gets its ipAddress after this delay (default: lroMs). */
@@ -46,6 +65,7 @@ const optionsSchema = z.object({
   port: z.number().int().min(0).max(65535).optional(),
   caFile: z.string().min(1).optional(),
   dataDir: z.string().min(1).optional(),
+  persist: z.boolean().optional(),
   lroMs: z.number().int().min(0).max(3_600_000).optional(),
   publicIpDelayMs: z.number().int().min(0).max(3_600_000).optional(),
   faults: z.array(faultRuleSchema).optional(),
@@ -70,20 +90,32 @@ export class ArmEmulator {
   private readonly world: World;
   private readonly throttle: Throttle | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly store: StateStore | undefined;
+  private port = 0;
   private disposed = false;
 
   constructor(options: ArmEmulatorOptions = {}) {
     optionsSchema.parse({ ...options, onGuestBoot: undefined, onError: undefined });
-    const dataDir = resolve(options.dataDir ?? process.env.LOCAL_DATA_DIR ?? '.local');
+    const givenDir = options.dataDir ?? (process.env.LOCAL_DATA_DIR || undefined);
+    const dataDir = resolve(givenDir ?? '.local');
     this.caFile = resolve(options.caFile ?? join(dataDir, 'arm-ca.pem'));
     const lroMs = options.lroMs ?? envInt('ARM_EMULATOR_LRO_MS') ?? 1500;
     const onError = options.onError ?? ((e: unknown) => console.error('[arm-emulator]', e));
     const faults = new Faults();
     if (options.faults) faults.set(options.faults);
     this.throttle = options.throttle ? new Throttle() : undefined;
+    this.store =
+      (options.persist ?? givenDir !== undefined)
+        ? new StateStore(join(dataDir, 'arm-emulator'), () => this.toData(), onError)
+        : undefined;
     this.world = {
       state: new ArmState(),
-      ops: new Operations(lroMs, onError),
+      ops: new Operations(
+        lroMs,
+        (task, opId) => runTask(this.world, task, opId),
+        onError,
+        () => this.world.changed(),
+      ),
       guests: new Guests(options.onGuestBoot, onError),
       faults,
       endpoint: () => this._endpoint,
@@ -95,6 +127,8 @@ export class ArmEmulator {
         }, ms);
         this.timers.add(t);
       },
+      changed: () => this.store?.changed(),
+      persist: () => this.store?.persist() ?? Promise.resolve(),
       onError,
     };
     this.ready = this.start(options.port ?? 0);
@@ -114,11 +148,27 @@ export class ArmEmulator {
     return this.records.all();
   }
 
+  /** Where state, CA and server key are kept (undefined without persistence). */
+  get stateDir(): string | undefined {
+    return this.store?.dir;
+  }
+
   private async start(port: number): Promise<void> {
-    const certs = await createCertificates();
+    try {
+      await this.startServing(port);
+    } catch (e) {
+      await this.store?.close();
+      throw e;
+    }
+  }
+
+  private async startServing(port: number): Promise<void> {
+    const saved = await this.store?.open();
+    const certs = this.store ? await loadOrCreateCertificates(this.store.dir) : await createCertificates();
     this._caPem = certs.caPem;
     await mkdir(dirname(this.caFile), { recursive: true });
     await writeFile(this.caFile, certs.caPem, { mode: 0o644 });
+    const toBoot = saved ? this.restore(saved) : [];
     const handler = createHandler({
       world: this.world,
       records: this.records,
@@ -129,18 +179,63 @@ export class ArmEmulator {
       void handler(req, res);
     });
     this.server = server;
-    await new Promise<void>((ok, fail) => {
-      server.once('error', fail);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', fail);
-        ok();
+    const listen = (p: number) =>
+      new Promise<void>((ok, fail) => {
+        server.once('error', fail);
+        server.listen(p, '127.0.0.1', () => {
+          server.off('error', fail);
+          ok();
+        });
       });
-    });
+    const lastPort = port === 0 ? (saved?.port ?? 0) : 0;
+    try {
+      await listen(lastPort || port);
+    } catch (e) {
+      if (!lastPort || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+      await listen(0); // the last port is taken: a new one (resumed pollers of the old one will fail)
+    }
     if (this.disposed) {
       server.close();
       return;
     }
-    this._endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.port = (server.address() as AddressInfo).port;
+    this._endpoint = `https://127.0.0.1:${this.port}`;
+    // Guests of VMs that were running boot again, with a new boot id, as after a host crash.
+    for (const vm of toBoot) {
+      const id = this.world.state.idOf(vm);
+      if (this.world.state.get(id) !== vm || vm.internal.power !== 'running' || this.world.guests.get(id))
+        continue;
+      await bootGuest(this.world, vm);
+    }
+    this.world.changed();
+    await this.world.persist();
+  }
+
+  /** Takes back saved state; returns the VMs to boot (those running and not being deleted). */
+  private restore(saved: PersistedState) {
+    const { state, ops } = this.world;
+    for (const g of saved.resourceGroups) state.putGroup(g);
+    for (const r of saved.resources) state.put(r);
+    const toBoot = saved.resources.filter(
+      (r) => r.type === VM && r.internal.power === 'running' && r.busy !== 'delete',
+    );
+    for (const pip of state.ofType(PIP)) {
+      if (pip.internal.ipDueAt !== undefined) schedulePublicIp(this.world, pip);
+    }
+    // Operations in flight resume their remaining time (those already due complete at once).
+    ops.restore(saved.operations);
+    return toBoot;
+  }
+
+  private toData(): PersistedState {
+    return {
+      version: STATE_VERSION,
+      savedAt: new Date().toISOString(),
+      port: this.port,
+      resourceGroups: [...this.world.state.groups.values()],
+      resources: [...this.world.state.resources.values()],
+      operations: this.world.ops.toData(),
+    };
   }
 
   private clearTimers(): void {
@@ -154,6 +249,8 @@ export class ArmEmulator {
     await this.world.guests.stopAll();
     this.world.state.reset();
     this.throttle?.reset();
+    this.world.changed();
+    await this.world.persist();
   }
 
   async dispose(): Promise<void> {
@@ -170,5 +267,6 @@ export class ArmEmulator {
         server.closeAllConnections();
       });
     }
+    await this.store?.close(); // what is running stays recorded as running: the next start resumes it
   }
 }

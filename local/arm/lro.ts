@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 
 import { supportedApiVersions } from './apiVersions';
 import type { ArmErrorBody } from './errors';
+import type { Task } from './tasks';
 
 export type Provider = 'Microsoft.Compute' | 'Microsoft.Network' | 'Microsoft.Resources';
 export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
@@ -21,19 +22,28 @@ export interface Operation {
   endTime?: string;
   error?: ArmErrorBody;
   completesAt: number;
+  /** What completing does, as data, so that an operation in flight survives a restart. */
+  task: Task;
   done: Promise<void>;
 }
+
+/** An operation as persisted (no promise). */
+export type OperationData = Omit<Operation, 'done'>;
+
+/** Applies a task when its operation completes; an error body makes the operation fail. */
+export type TaskRunner = (task: Task, opId: string) => Promise<ArmErrorBody | void>;
 
 export interface StartOperation {
   provider: Provider;
   subscriptionId: string;
   location: string;
   durationMs?: number;
-  /** Applies the change when the operation completes; an error body makes the operation fail. */
-  complete: () => ArmErrorBody | void | Promise<ArmErrorBody | void>;
+  task: Task;
 }
 
 const HOLD_POLL_UNDER_MS = 1000;
+/** Finished operations are kept (and persisted) this long for late pollers, as ARM keeps them a while. */
+const KEEP_FINISHED_MS = 24 * 3600_000;
 
 export class Operations {
   private readonly ops = new Map<string, Operation>();
@@ -41,14 +51,15 @@ export class Operations {
 
   constructor(
     private readonly lroMs: number,
+    private readonly run: TaskRunner,
     private readonly onError: (e: unknown) => void,
+    /** Called after each operation completes (to persist the change). */
+    private readonly onSettled: () => void = () => undefined,
   ) {}
 
   start(s: StartOperation): Operation {
     const durationMs = s.durationMs ?? this.lroMs;
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
-    const op: Operation = {
+    return this.schedule({
       id: randomUUID(),
       provider: s.provider,
       subscriptionId: s.subscriptionId,
@@ -56,29 +67,61 @@ export class Operations {
       status: 'InProgress',
       startTime: new Date().toISOString(),
       completesAt: Date.now() + durationMs,
-      done,
-    };
+      task: s.task,
+    });
+  }
+
+  /** Takes back persisted operations: finished ones answer polls, running ones resume their remaining time. */
+  restore(list: OperationData[]): void {
+    for (const data of list) {
+      if (data.status === 'InProgress') this.schedule(data);
+      else this.ops.set(data.id, { ...data, done: Promise.resolve() });
+    }
+  }
+
+  /** Persistable copies, dropping operations finished long ago. */
+  toData(now = Date.now()): OperationData[] {
+    const out: OperationData[] = [];
+    for (const [id, op] of this.ops) {
+      if (op.endTime && now - Date.parse(op.endTime) > KEEP_FINISHED_MS) {
+        this.ops.delete(id);
+        continue;
+      }
+      const { done: _done, ...data } = op;
+      out.push(data);
+    }
+    return out;
+  }
+
+  private schedule(data: OperationData): Operation {
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const op: Operation = { ...data, done };
     this.ops.set(op.id, op);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void (async () => {
-        try {
-          const error = await s.complete();
-          op.status = error ? 'Failed' : 'Succeeded';
-          if (error) op.error = error;
-        } catch (e) {
-          op.status = 'Failed';
-          op.error = {
-            code: 'InternalServerError',
-            message: 'The emulator failed to complete the operation.',
-          };
-          this.onError(e);
-        } finally {
-          op.endTime = new Date().toISOString();
-          resolve();
-        }
-      })();
-    }, durationMs);
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        void (async () => {
+          try {
+            const error = await this.run(op.task, op.id);
+            op.status = error ? 'Failed' : 'Succeeded';
+            if (error) op.error = error;
+          } catch (e) {
+            op.status = 'Failed';
+            op.error = {
+              code: 'InternalServerError',
+              message: 'The emulator failed to complete the operation.',
+            };
+            this.onError(e);
+          } finally {
+            op.endTime = new Date().toISOString();
+            resolve();
+            this.onSettled();
+          }
+        })();
+      },
+      Math.max(0, op.completesAt - Date.now()),
+    );
     this.timers.add(timer);
     return op;
   }

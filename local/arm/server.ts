@@ -133,7 +133,11 @@ export function createHandler(deps: ServerDeps) {
         },
         status < 400 ? linked : [],
       );
-    const reply = (a: ArmResponse) => {
+    const reply = async (a: ArmResponse) => {
+      // What the caller is told is on disk first, as ARM answers after its write is durable; concurrent
+      // requests share one file write.
+      if (method !== 'GET' && method !== 'HEAD') world.changed();
+      await world.persist().catch((e: unknown) => world.onError(e));
       record(a.status);
       send(res, a.status, a.body, { ...baseHeaders, ...a.headers });
     };
@@ -223,13 +227,17 @@ export function createHandler(deps: ServerDeps) {
         body,
         link: (action) => linked.push(action),
       };
-      reply(await r.handle(ctx));
+      await reply(await r.handle(ctx));
     } catch (e) {
       if (e instanceof ArmError) {
-        reply({ status: e.status, body: method === 'HEAD' ? undefined : e.toBody(), headers: e.headers });
+        await reply({
+          status: e.status,
+          body: method === 'HEAD' ? undefined : e.toBody(),
+          headers: e.headers,
+        });
       } else {
         world.onError(e);
-        reply({
+        await reply({
           status: 500,
           body: {
             error: { code: 'InternalServerError', message: 'The emulator failed to handle the request.' },

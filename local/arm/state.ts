@@ -24,6 +24,8 @@ export interface ResourceRecord {
   internal: Json;
   /** Set while a long-running operation works on the resource (its name, e.g. 'create', 'start'). */
   busy?: string;
+  /** The id of that operation: its completion applies only to the record it started on. */
+  op?: string;
 }
 
 export const groupId = (sub: string, rg: string) => `/subscriptions/${sub}/resourceGroups/${rg}`;

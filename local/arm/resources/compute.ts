@@ -3,9 +3,10 @@
 // deleteOptions of the OS disk, NICs and their public IPs) and the managed OS disks they create.
 import { randomBytes, randomUUID } from 'node:crypto';
 
-import type { ArmResponse, HandlerContext } from '../context';
+import type { ArmResponse, HandlerContext, World } from '../context';
 import { ArmError, type ArmErrorBody, conflict, invalidParameter, invalidResourceReference } from '../errors';
 import { type Json, resourceId, type ResourceRecord } from '../state';
+import type { GuestChange, Task } from '../tasks';
 import {
   arr,
   isObject,
@@ -17,7 +18,7 @@ import {
   str,
   tags,
 } from './common';
-import { ensureGroupWritable, props, startPut } from './lifecycle';
+import { ensureGroupWritable, operationTarget, props, startPut } from './lifecycle';
 import { NIC, nicAddresses, nicPublicIpsToDelete, nicUser, PIP } from './network';
 import { findVmSize, vmSizes } from './skus';
 
@@ -424,15 +425,15 @@ function present(ctx: HandlerContext, vm: ResourceRecord, expandInstanceView = f
   };
 }
 
-async function bootGuest(ctx: HandlerContext, vm: ResourceRecord): Promise<void> {
+export async function bootGuest(world: World, vm: ResourceRecord): Promise<void> {
   const i = vm.internal;
   const primary = (i.nics as ParsedVm['nics']).find((n) => n.primary) ?? (i.nics as ParsedVm['nics'])[0];
-  const addr = primary ? nicAddresses(ctx, primary.id) : { privateIp: null, publicIp: null };
-  const guest = await ctx.world.guests.boot({
+  const addr = primary ? nicAddresses(world, primary.id) : { privateIp: null, publicIp: null };
+  const guest = await world.guests.boot({
     subscriptionId: vm.subscriptionId,
     resourceGroup: vm.resourceGroup,
     vmName: vm.name,
-    vmId: ctx.world.state.idOf(vm),
+    vmId: world.state.idOf(vm),
     customData: String(i.customData),
     computerName: String(i.computerName),
     adminUsername: String(i.adminUsername),
@@ -470,11 +471,29 @@ function checkVmNotBusy(vm: ResourceRecord, id: string, what: string): void {
   void id;
 }
 
+export async function completeVmPower(
+  world: World,
+  t: Extract<Task, { kind: 'vmPower' }>,
+  opId: string,
+): Promise<ArmErrorBody | void> {
+  const vm = operationTarget(world, t.id, opId);
+  if (!vm) return;
+  vm.busy = undefined;
+  vm.op = undefined;
+  if (t.failure) {
+    setPower(vm, t.before as PowerState);
+    return t.failure;
+  }
+  if (t.guest !== 'boot') await world.guests.stop(t.id);
+  setPower(vm, t.after as PowerState);
+  if (t.guest !== 'stop') await bootGuest(world, vm);
+}
+
 function powerAction(
   name: string,
   during: PowerState,
   after: PowerState,
-  guest: 'boot' | 'stop' | 'reboot',
+  guest: GuestChange,
   allowed?: (vm: ResourceRecord) => string | undefined,
 ) {
   return {
@@ -492,21 +511,63 @@ function powerAction(
         provider: 'Microsoft.Compute',
         subscriptionId: vm.subscriptionId,
         location: vm.location,
-        complete: async () => {
-          if (ctx.world.state.get(id) !== vm) return;
-          vm.busy = undefined;
-          if (failure) {
-            setPower(vm, before === 'running' ? 'running' : before);
-            return failure;
-          }
-          if (guest !== 'boot') await ctx.world.guests.stop(id);
-          setPower(vm, after);
-          if (guest !== 'stop') await bootGuest(ctx, vm);
-        },
+        task: { kind: 'vmPower', id, before, after, guest, ...(failure ? { failure } : {}) },
       });
+      vm.op = op.id;
       return { status: 202, headers: ctx.world.ops.headers(ctx.world.endpoint(), op, 'action') };
     },
   };
+}
+
+/** The end of a VM PUT: the new VM runs and its guest boots, or the accepted operation fails. */
+export async function completeVmPut(
+  world: World,
+  r: ResourceRecord,
+  vm: { boot: boolean; failure?: ArmErrorBody },
+): Promise<ArmErrorBody | void> {
+  if (vm.failure) {
+    r.internal.failure = vm.failure;
+    setPower(r, 'stopped');
+    return vm.failure;
+  }
+  r.internal.failure = undefined;
+  if (vm.boot) {
+    setPower(r, 'running');
+    await bootGuest(world, r);
+  }
+}
+
+/** The end of a VM DELETE: the guest stops; OS disk, NICs and their public IPs go as deleteOption says. */
+export async function completeVmDelete(world: World, id: string, opId: string): Promise<void> {
+  const { state, guests } = world;
+  const vm = operationTarget(world, id, opId);
+  if (!vm) return;
+  const i = vm.internal;
+  const diskId = resourceId(vm.subscriptionId, vm.resourceGroup, DISK, String(i.diskName));
+  const nics = (i.nics as ParsedVm['nics']).filter((n) => n.deleteOption === 'Delete');
+  await guests.stop(id);
+  state.delete(id);
+  const disk = state.get(diskId);
+  if (disk) {
+    if (i.diskDeleteOption === 'Delete') state.delete(diskId);
+    else {
+      disk.body.managedBy = undefined;
+      (disk.body.properties as Json).diskState = 'Unattached';
+    }
+  }
+  for (const n of nics) {
+    const nic = state.get(n.id);
+    if (!nic) continue;
+    for (const pipId of nicPublicIpsToDelete(nic)) {
+      const pip = state.get(pipId);
+      if (pip?.type === PIP) state.delete(pipId);
+    }
+    state.delete(n.id);
+  }
+}
+
+export function completeDiskDelete(world: World, id: string, opId: string): void {
+  if (operationTarget(world, id, opId)) world.state.delete(id);
 }
 
 const virtualMachines: ResourceType = {
@@ -649,34 +710,19 @@ const virtualMachines: ResourceType = {
         internal: {},
       });
     }
-    const wasRunning = existing?.internal.power === 'running';
     return startPut(ctx, {
       provider: 'Microsoft.Compute',
       record,
       created: !existing,
       runningState: existing ? 'Updating' : 'Creating',
       present: (r) => present(ctx, r),
-      onComplete: async (r) => {
-        if (failure) {
-          r.internal.failure = failure;
-          setPower(r, 'stopped');
-          return failure;
-        }
-        r.internal.failure = undefined;
-        if (!existing || !wasRunning) {
-          if (!existing) {
-            setPower(r, 'running');
-            await bootGuest(ctx, r);
-          }
-        }
-      },
+      vm: { boot: !existing, ...(failure ? { failure } : {}) },
     });
   },
   delete(ctx, vm) {
-    const { state, guests, ops } = ctx.world;
+    const { state, ops } = ctx.world;
     const id = state.idOf(vm);
     const i = vm.internal;
-    const diskId = resourceId(vm.subscriptionId, vm.resourceGroup, DISK, String(i.diskName));
     if (i.diskDeleteOption === 'Delete') ctx.link('Microsoft.Compute/disks/delete');
     const nics = (i.nics as ParsedVm['nics']).filter((n) => n.deleteOption === 'Delete');
     if (nics.length) ctx.link('Microsoft.Network/networkInterfaces/delete');
@@ -689,29 +735,9 @@ const virtualMachines: ResourceType = {
       provider: 'Microsoft.Compute',
       subscriptionId: vm.subscriptionId,
       location: vm.location,
-      complete: async () => {
-        if (state.get(id) !== vm) return;
-        await guests.stop(id);
-        state.delete(id);
-        const disk = state.get(diskId);
-        if (disk) {
-          if (i.diskDeleteOption === 'Delete') state.delete(diskId);
-          else {
-            disk.body.managedBy = undefined;
-            (disk.body.properties as Json).diskState = 'Unattached';
-          }
-        }
-        for (const n of nics) {
-          const nic = state.get(n.id);
-          if (!nic) continue;
-          for (const pipId of nicPublicIpsToDelete(nic)) {
-            const pip = state.get(pipId);
-            if (pip?.type === PIP) state.delete(pipId);
-          }
-          state.delete(n.id);
-        }
-      },
+      task: { kind: 'vmDelete', id },
     });
+    vm.op = op.id;
     return { status: 202, headers: ops.headers(ctx.world.endpoint(), op, 'delete') };
   },
   actions: {
@@ -744,9 +770,10 @@ const disks: ResourceType = {
       provider: 'Microsoft.Compute',
       subscriptionId: disk.subscriptionId,
       location: disk.location,
-      complete: () => ctx.world.state.delete(ctx.world.state.idOf(disk)),
+      task: { kind: 'diskDelete', id: ctx.world.state.idOf(disk) },
     });
     disk.busy = 'delete';
+    disk.op = op.id;
     return { status: 202, headers: ctx.world.ops.headers(ctx.world.endpoint(), op, 'delete') };
   },
 };

@@ -1,7 +1,7 @@
 // The create/update and delete flows that every resource type shares: store the new state at once
 // (provisioningState Updating/Creating), answer 200/201 or 202 with the LRO headers, and apply the end
 // state when the operation completes, unless the resource was deleted meanwhile.
-import type { ArmResponse, HandlerContext } from '../context';
+import type { ArmResponse, HandlerContext, World } from '../context';
 import { anotherOperationInProgress, type ArmErrorBody, conflict } from '../errors';
 import type { Provider } from '../lro';
 import type { Json, ResourceRecord } from '../state';
@@ -24,8 +24,8 @@ export interface PutFlow {
   provider: Provider;
   record: ResourceRecord;
   created: boolean;
-  /** Runs when the operation completes; may return an error body to fail it. */
-  onComplete?: (r: ResourceRecord) => ArmErrorBody | void | Promise<ArmErrorBody | void>;
+  /** VM specifics applied when the operation completes (boot the guest, or fail with this error). */
+  vm?: { boot: boolean; failure?: ArmErrorBody };
   /** provisioningState while the operation runs (network: Updating; compute: Creating/Updating). */
   runningState: string;
   present: (r: ResourceRecord) => Json;
@@ -43,14 +43,9 @@ export function startPut(ctx: HandlerContext, f: PutFlow): ArmResponse {
     subscriptionId: r.subscriptionId,
     location: r.location,
     durationMs: f.durationMs,
-    complete: async () => {
-      if (state.get(state.idOf(r)) !== r) return; // deleted meanwhile
-      r.busy = undefined;
-      const error = await f.onComplete?.(r);
-      props(r).provisioningState = error ? 'Failed' : 'Succeeded';
-      return error;
-    },
+    task: { kind: 'put', id: state.idOf(r), ...(f.vm ? { vm: f.vm } : {}) },
   });
+  r.op = op.id;
   return {
     status: f.created ? 201 : 200,
     body: f.present(r),
@@ -58,12 +53,28 @@ export function startPut(ctx: HandlerContext, f: PutFlow): ArmResponse {
   };
 }
 
-export function startDelete(
-  ctx: HandlerContext,
-  provider: Provider,
-  r: ResourceRecord,
-  onComplete?: (r: ResourceRecord) => void | Promise<void>,
-): ArmResponse {
+/** The resource an operation works on, unless it was deleted (or replaced) meanwhile. */
+export function operationTarget(world: World, id: string, opId: string): ResourceRecord | undefined {
+  const r = world.state.get(id);
+  return r?.op === opId ? r : undefined;
+}
+
+export async function completePut(
+  world: World,
+  id: string,
+  opId: string,
+  onComplete?: (r: ResourceRecord) => Promise<ArmErrorBody | void>,
+): Promise<ArmErrorBody | void> {
+  const r = operationTarget(world, id, opId);
+  if (!r) return;
+  r.busy = undefined;
+  r.op = undefined;
+  const error = await onComplete?.(r);
+  props(r).provisioningState = error ? 'Failed' : 'Succeeded';
+  return error;
+}
+
+export function startDelete(ctx: HandlerContext, provider: Provider, r: ResourceRecord): ArmResponse {
   const { state, ops } = ctx.world;
   props(r).provisioningState = 'Deleting';
   r.busy = 'delete';
@@ -71,13 +82,14 @@ export function startDelete(
     provider,
     subscriptionId: r.subscriptionId,
     location: r.location,
-    complete: async () => {
-      if (state.get(state.idOf(r)) !== r) return;
-      await onComplete?.(r);
-      state.delete(state.idOf(r));
-    },
+    task: { kind: 'delete', id: state.idOf(r) },
   });
+  r.op = op.id;
   return { status: 202, headers: ops.headers(ctx.world.endpoint(), op, 'delete') };
+}
+
+export function completeDelete(world: World, id: string, opId: string): void {
+  if (operationTarget(world, id, opId)) world.state.delete(id);
 }
 
 export function ensureNotBusy(r: ResourceRecord, id: string): void {

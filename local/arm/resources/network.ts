@@ -4,7 +4,7 @@
 // Back-references (subnet → ipConfigurations, NIC → virtualMachine…) are derived on read, never stored.
 import { randomUUID } from 'node:crypto';
 
-import type { HandlerContext } from '../context';
+import type { HandlerContext, World } from '../context';
 import { ArmError, invalidParameter, invalidResourceReference, resourceNotFound } from '../errors';
 import { type Json, resourceId, type ResourceRecord } from '../state';
 import {
@@ -575,12 +575,23 @@ const nsgs: ResourceType = {
 let nextPublicIp = 0;
 
 /** Addresses from 198.18.0.0/15 (reserved for benchmarking, never routed), unique per process. */
-function allocatePublicIp(ctx: HandlerContext): string {
-  const used = new Set(ctx.world.state.ofType(PIP).map((p) => props(p).ipAddress));
+function allocatePublicIp(world: World): string {
+  const used = new Set(world.state.ofType(PIP).map((p) => props(p).ipAddress));
   for (;;) {
     const ip = ipText(((198 << 24) | (18 << 16)) + 1 + (nextPublicIp++ % 131000));
     if (!used.has(ip)) return ip;
   }
+}
+
+/** Gives a Standard static IP its address when `internal.ipDueAt` comes (also after a restart). */
+export function schedulePublicIp(world: World, record: ResourceRecord): void {
+  const due = Number(record.internal.ipDueAt);
+  world.later(Math.max(0, due - Date.now()), () => {
+    if (world.state.get(world.state.idOf(record)) !== record || props(record).ipAddress) return;
+    props(record).ipAddress = allocatePublicIp(world);
+    record.internal.ipDueAt = undefined;
+    world.changed();
+  });
 }
 
 function pipUser(ctx: HandlerContext, pipId: string) {
@@ -677,10 +688,8 @@ const publicIps: ResourceType = {
       },
     };
     if (!keptIp) {
-      ctx.world.later(ctx.world.publicIpDelayMs, () => {
-        if (ctx.world.state.get(id) === record && !props(record).ipAddress)
-          props(record).ipAddress = allocatePublicIp(ctx);
-      });
+      record.internal.ipDueAt = Date.now() + ctx.world.publicIpDelayMs;
+      schedulePublicIp(ctx.world, record);
     }
     return startPut(ctx, {
       provider: 'Microsoft.Network',
@@ -931,14 +940,14 @@ export const networkTypes: ResourceType[] = [vnets, nsgs, publicIps, nics];
 
 /** The first private and public address of a NIC (for guests and instance views). */
 export function nicAddresses(
-  ctx: HandlerContext,
+  world: World,
   nicId: string,
 ): { privateIp: string | null; publicIp: string | null } {
-  const nic = ctx.world.state.get(nicId);
+  const nic = world.state.get(nicId);
   const ipc = nic ? (props(nic).ipConfigurations as Json[])[0] : undefined;
   if (!ipc) return { privateIp: null, publicIp: null };
   const pipId = ipcPublicIpId(ipc);
-  const pip = pipId ? ctx.world.state.get(pipId) : undefined;
+  const pip = pipId ? world.state.get(pipId) : undefined;
   return {
     privateIp: ((ipc.properties as Json).privateIPAddress as string) ?? null,
     publicIp: pip ? ((props(pip).ipAddress as string | undefined) ?? null) : null,

@@ -1,6 +1,6 @@
 // Microsoft.Resources: resource groups (PUT/PATCH/GET/HEAD/DELETE, list) and the resources list of a
 // group. DELETE is a long-running operation (202 + Location) that removes everything inside.
-import type { ArmResponse, HandlerContext } from '../context';
+import type { ArmResponse, HandlerContext, World } from '../context';
 import { ArmError, conflict, resourceGroupNotFound } from '../errors';
 import { groupId, type ResourceGroupRecord } from '../state';
 import { location, tags } from './common';
@@ -77,7 +77,7 @@ export const resourceGroups = {
     return { status: 200, body: present(g) };
   },
   delete: (ctx: HandlerContext): ArmResponse => {
-    const { state, ops, guests } = ctx.world;
+    const { state, ops } = ctx.world;
     const g = state.group(ctx.subscriptionId, ctx.resourceGroup);
     if (!g) throw resourceGroupNotFound(ctx.resourceGroup);
     if (g.provisioningState === 'Deleting') {
@@ -89,11 +89,7 @@ export const resourceGroups = {
       provider: 'Microsoft.Resources',
       subscriptionId: g.subscriptionId,
       location: g.location,
-      complete: async () => {
-        const vms = state.inGroup(g.subscriptionId, g.name).filter((r) => r.type === VM);
-        await Promise.all(vms.map((vm) => guests.stop(state.idOf(vm))));
-        state.deleteGroup(g.subscriptionId, g.name);
-      },
+      task: { kind: 'groupDelete', subscriptionId: g.subscriptionId, name: g.name },
     });
     return { status: 202, headers: ops.headers(ctx.world.endpoint(), op, 'delete') };
   },
@@ -111,3 +107,11 @@ export const resourceGroups = {
     return { status: 200, body: { value } };
   },
 };
+
+/** The end of a resource group DELETE: its VMs' guests stop and everything inside goes with it. */
+export async function completeGroupDelete(world: World, subscriptionId: string, name: string): Promise<void> {
+  const { state, guests } = world;
+  const vms = state.inGroup(subscriptionId, name).filter((r) => r.type === VM);
+  await Promise.all(vms.map((vm) => guests.stop(state.idOf(vm))));
+  state.deleteGroup(subscriptionId, name);
+}
