@@ -5,3 +5,8 @@ import { app } from '@azure/functions';
 app.setup({ enableHttpStream: true });
 
 import './health';
+import './journal';
+import './vms';
+import './vm-commands';
+import './vm-orchestrations';
+import './events';

@@ -11,6 +11,7 @@ import type { ArmErrorInfo } from '../vms/record';
 import { armErrorInfo, isTransientArmError, TransientArmError } from './arm-errors';
 
 export type LroKind =
+  | 'resourceGroup'
   | 'virtualNetwork'
   | 'networkSecurityGroup'
   | 'publicIp'
@@ -105,6 +106,8 @@ async function resumeFor(kind: LroKind): Promise<{ v2?: ResumeV2; v3?: ResumeV3 
       return v2((o) => network.networkInterfaces.beginCreateOrUpdate('', '', none, o));
     case 'deleteResourceGroup':
       return v2((o) => resources.resourceGroups.beginDelete('', o));
+    case 'resourceGroup':
+      throw new Error('creating a resource group is not a long-running operation');
     default: {
       const { restorePoller } = await import('@azure/arm-compute');
       const vms = compute.virtualMachines;

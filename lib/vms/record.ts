@@ -53,6 +53,23 @@ export interface VmRecord extends VmSpec {
   operation: string;
 }
 
+/** The VM's desired configuration (what an orchestration needs), without status and bookkeeping. */
+export function specOf(r: VmRecord): VmSpec {
+  return {
+    name: r.name,
+    size: r.size,
+    vmSize: r.vmSize,
+    cpu: r.cpu,
+    memoryGiB: r.memoryGiB,
+    diskGiB: r.diskGiB,
+    region: r.region,
+    image: r.image,
+    sshPublicKey: r.sshPublicKey,
+    adminUsername: r.adminUsername,
+    resourceGroup: r.resourceGroup,
+  };
+}
+
 /** The record as the API returns it (the SSH key is the caller's own; internal counters are omitted). */
 export function toApiVm(r: VmRecord): Record<string, unknown> {
   return {

@@ -1,0 +1,421 @@
+// VM orchestrations (provision, delete, power) and their activities. Orchestrators only yield: every
+// side effect is a short activity, time comes from currentUtcDateTime, and long ARM operations are
+// monitored with durable timers between one-poll activities (the monitor pattern), waiting what ARM's
+// Retry-After asks. Transient ARM failures throw in the activity and are retried by RetryOptions;
+// permanent ones come back as values, fail the VM and remove what was created.
+import * as df from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+
+import { getConfig } from '../lib/config';
+import { deleteIngestToken, rotateIngestToken } from '../lib/ingest-token';
+import { renderCloudInit } from '../lib/agent/cloud-init';
+import { armErrorInfo } from '../lib/provisioning/arm-errors';
+import { type LroKind, type LroStatus, pollOnce } from '../lib/provisioning/lro';
+import * as arm from '../lib/provisioning/steps';
+import { applyProgress, type ProgressEvent, type ProgressUpdate } from '../lib/vms/progress';
+import type { ArmErrorInfo, Provisioning, ProvisioningStep, VmSpec } from '../lib/vms/record';
+import { type PowerCommand, TRANSITIONS, type VmCommandKind, type VmStatus } from '../lib/vms/status';
+
+export const ORCH_PROVISION = 'vmProvision';
+export const ORCH_DELETE = 'vmDelete';
+export const ORCH_POWER = 'vmPower';
+
+export const ACT_PROGRESS = 'vmRecordProgress';
+export const ACT_RESOURCE_GROUP = 'vmArmResourceGroup';
+export const ACT_BEGIN = 'vmArmBegin';
+export const ACT_POLL = 'vmArmPoll';
+export const ACT_ADDRESSES = 'vmArmAddresses';
+export const ACT_FORGET_TOKEN = 'vmForgetIngestToken';
+
+/** The orchestration input (from the queued command and the record it was accepted on). */
+export interface VmOrchestrationInput {
+  kind: VmCommandKind;
+  seq: number;
+  requestId: string;
+  spec: VmSpec;
+}
+
+export const orchestratorFor = (kind: VmCommandKind): string =>
+  kind === 'create' ? ORCH_PROVISION : kind === 'delete' ? ORCH_DELETE : ORCH_POWER;
+
+type BeginStep = LroKind;
+
+interface BeginInput {
+  step: BeginStep;
+  spec: VmSpec;
+}
+
+// Transient ARM errors are mostly retried inside the SDK already (honouring Retry-After); these
+// attempts cover what outlasts that: a throttled subscription, a regional hiccup, a restarting host.
+const armRetry = new df.RetryOptions(2000, 6);
+armRetry.backoffCoefficient = 2;
+armRetry.maxRetryIntervalInMilliseconds = 60_000;
+const storageRetry = new df.RetryOptions(1000, 8);
+storageRetry.backoffCoefficient = 2;
+storageRetry.maxRetryIntervalInMilliseconds = 30_000;
+
+/** Give up on an operation that ARM has not finished after this long (then the VM is failed). */
+const OPERATION_DEADLINE_MS = 45 * 60_000;
+/** Poll for the public IP at least this often (ARM gives no Retry-After for a GET). */
+const ADDRESS_POLL_MS = 1000;
+
+const POWER_ARM_OPERATION: Record<PowerCommand, 'start' | 'powerOff' | 'restart' | 'deallocate'> = {
+  start: 'start',
+  stop: 'powerOff',
+  restart: 'restart',
+  deallocate: 'deallocate',
+};
+
+/** A permanent failure: the error goes into the record. */
+class OperationFailed extends Error {
+  override name = 'OperationFailed';
+  constructor(readonly info: ArmErrorInfo) {
+    super(`${info.code}: ${info.message}`);
+  }
+}
+
+/** Steps and custom status, timed with the orchestration clock (deterministic across replays). */
+class Progress {
+  readonly steps: ProvisioningStep[] = [];
+  step: string | null = null;
+  error: ArmErrorInfo | undefined;
+  private pendingEvents: ProgressEvent[] = [];
+
+  constructor(
+    private readonly context: OrchestrationContext,
+    private readonly input: VmOrchestrationInput,
+  ) {}
+
+  private now(): string {
+    return this.context.df.currentUtcDateTime.toISOString();
+  }
+
+  get provisioning(): Provisioning {
+    return {
+      step: this.step,
+      steps: this.steps.map((s) => ({ ...s })),
+      ...(this.error ? { error: this.error } : {}),
+    };
+  }
+
+  start(...names: string[]): void {
+    for (const name of names) this.steps.push({ name, status: 'running', startedAt: this.now() });
+    this.step = names.join('+');
+    this.publish();
+  }
+
+  end(name: string, status: 'succeeded' | 'failed'): void {
+    const s = this.steps.find((x) => x.name === name && x.status === 'running');
+    if (!s) return;
+    s.status = status;
+    s.endedAt = this.now();
+    if (status === 'succeeded') this.event('stepCompleted', `step/${name}`, { ...s });
+    this.publish();
+  }
+
+  event(kind: ProgressEvent['kind'], key: string, data?: unknown): void {
+    this.pendingEvents.push({ kind, key, ...(data !== undefined ? { data } : {}) });
+  }
+
+  publish(): void {
+    this.context.df.setCustomStatus({
+      operation: this.input.kind,
+      seq: this.input.seq,
+      ...this.provisioning,
+    });
+  }
+
+  /** An activity that writes the record's progress (and any events queued since the last write). */
+  record(extra: Partial<Pick<ProgressUpdate, 'status' | 'publicIp' | 'privateIp'>> = {}): Task {
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    const update: ProgressUpdate = {
+      name: this.input.spec.name,
+      seq: this.input.seq,
+      instanceId: this.context.df.instanceId,
+      at: this.now(),
+      provisioning: this.provisioning,
+      events,
+      ...extra,
+    };
+    return this.context.df.callActivityWithRetry(ACT_PROGRESS, storageRetry, update);
+  }
+}
+
+function deadline(context: OrchestrationContext): number {
+  return context.df.currentUtcDateTime.getTime() + OPERATION_DEADLINE_MS;
+}
+
+const begin = (context: OrchestrationContext, step: BeginStep, spec: VmSpec): Task =>
+  context.df.callActivityWithRetry(ACT_BEGIN, armRetry, { step, spec } satisfies BeginInput);
+
+/** Monitor: waits (durable timer, ARM's Retry-After) and polls until every operation has ended. */
+function* awaitOperations(
+  context: OrchestrationContext,
+  first: LroStatus[],
+  until: number,
+): Generator<Task, LroStatus[], unknown> {
+  const current = [...first];
+  for (;;) {
+    const running = current.flatMap((s, i) => (s.status === 'running' ? [{ s, i }] : []));
+    if (running.length === 0) return current;
+    const now = context.df.currentUtcDateTime.getTime();
+    if (now >= until) {
+      throw new OperationFailed({
+        code: 'OperationTimedOut',
+        message: 'ARM did not finish the operation in time.',
+      });
+    }
+    const waitMs = Math.min(...running.map(({ s }) => (s.status === 'running' ? s.retryAfterMs : 0)));
+    if (waitMs > 0) yield context.df.createTimer(new Date(Math.min(now + waitMs, until)));
+    const polled = (yield context.df.Task.all(
+      running.map(({ s }) =>
+        context.df.callActivityWithRetry(
+          ACT_POLL,
+          armRetry,
+          s.status === 'running' ? { kind: s.kind, state: s.state } : {},
+        ),
+      ),
+    )) as LroStatus[];
+    running.forEach(({ i }, k) => (current[i] = polled[k]!));
+  }
+}
+
+/** Ends each step with its operation's outcome; throws OperationFailed for the first failure. */
+function settle(progress: Progress, names: string[], results: LroStatus[]): void {
+  let failed: ArmErrorInfo | undefined;
+  results.forEach((r, k) => {
+    progress.end(names[k]!, r.status === 'succeeded' ? 'succeeded' : 'failed');
+    if (r.status === 'failed' && !failed) failed = { ...r.error, step: names[k]! };
+  });
+  if (failed) throw new OperationFailed(failed);
+}
+
+/** Turns anything an orchestrator catches into the error recorded on the VM. */
+function failureInfo(e: unknown, progress: Progress): ArmErrorInfo {
+  if (e instanceof OperationFailed) return e.info;
+  const info = armErrorInfo(e);
+  return {
+    code: 'OperationFailed',
+    message: info.message,
+    ...(progress.step ? { step: progress.step } : {}),
+  };
+}
+
+/** Deletes the VM's resource group and waits until ARM has removed it. */
+function* deleteGroup(
+  context: OrchestrationContext,
+  spec: VmSpec,
+  until: number,
+): Generator<Task, LroStatus, unknown> {
+  const first = (yield begin(context, 'deleteResourceGroup', spec)) as LroStatus;
+  const [done] = yield* awaitOperations(context, [first], until);
+  return done!;
+}
+
+export const provisionVm: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<VmOrchestrationInput>();
+  const { spec } = input;
+  const progress = new Progress(context, input);
+  const until = deadline(context);
+  try {
+    progress.start('resourceGroup');
+    progress.event('provisioning', 'provisioning');
+    const [, rg] = (yield context.df.Task.all([
+      progress.record({ status: 'provisioning' }),
+      context.df.callActivityWithRetry(ACT_RESOURCE_GROUP, armRetry, spec),
+    ])) as [unknown, LroStatus];
+    settle(progress, ['resourceGroup'], [rg]);
+
+    // The network resources do not depend on each other: created in parallel.
+    const network: BeginStep[] = ['virtualNetwork', 'networkSecurityGroup', 'publicIp'];
+    progress.start(...network);
+    const [, ...started] = (yield context.df.Task.all([
+      progress.record(),
+      ...network.map((s) => begin(context, s, spec)),
+    ])) as [unknown, ...LroStatus[]];
+    settle(progress, network, yield* awaitOperations(context, started, until));
+
+    for (const step of ['networkInterface', 'virtualMachine'] as const) {
+      progress.start(step);
+      const [, first] = (yield context.df.Task.all([progress.record(), begin(context, step, spec)])) as [
+        unknown,
+        LroStatus,
+      ];
+      settle(progress, [step], yield* awaitOperations(context, [first], until));
+    }
+
+    // A Standard static address is allocated with the IP resource, but may show up a little later.
+    progress.start('publicIpAddress');
+    yield progress.record();
+    let addresses = (yield context.df.callActivityWithRetry(ACT_ADDRESSES, armRetry, spec)) as arm.Addresses;
+    while (!addresses.publicIp || !addresses.privateIp) {
+      const now = context.df.currentUtcDateTime.getTime();
+      if (now >= until)
+        throw new OperationFailed({
+          code: 'OperationTimedOut',
+          message: 'No public IP address was assigned in time.',
+          step: 'publicIpAddress',
+        });
+      yield context.df.createTimer(new Date(now + ADDRESS_POLL_MS));
+      addresses = (yield context.df.callActivityWithRetry(ACT_ADDRESSES, armRetry, spec)) as arm.Addresses;
+    }
+    progress.end('publicIpAddress', 'succeeded');
+    progress.step = null;
+    progress.event('ipAssigned', 'ip', { publicIp: addresses.publicIp, privateIp: addresses.privateIp });
+    progress.event('running', 'running');
+    progress.publish();
+    yield progress.record({
+      status: 'running',
+      publicIp: addresses.publicIp,
+      privateIp: addresses.privateIp,
+    });
+    return { status: 'running' };
+  } catch (e) {
+    return yield* failAndCleanUp(context, input, progress, failureInfo(e, progress));
+  }
+};
+
+/** A failed create: record the error, delete everything created (the group), then mark `failed`. */
+function* failAndCleanUp(
+  context: OrchestrationContext,
+  input: VmOrchestrationInput,
+  progress: Progress,
+  error: ArmErrorInfo,
+): Generator<Task, { status: VmStatus }, unknown> {
+  for (const s of progress.steps) if (s.status === 'running') progress.end(s.name, 'failed');
+  progress.error = error;
+  if (!context.df.isReplaying)
+    context.warn(`VM ${input.spec.name}: ${error.code} at ${error.step ?? '?'}; cleaning up`);
+  progress.start('cleanup');
+  yield progress.record();
+  let cleaned: LroStatus;
+  try {
+    cleaned = yield* deleteGroup(context, input.spec, deadline(context));
+  } catch (e) {
+    cleaned = { status: 'failed', kind: 'deleteResourceGroup', error: armErrorInfo(e) };
+  }
+  progress.end('cleanup', cleaned.status === 'succeeded' ? 'succeeded' : 'failed');
+  if (cleaned.status === 'failed') {
+    progress.error = {
+      ...error,
+      message: `${error.message} (cleanup failed: ${cleaned.error.code}: ${cleaned.error.message})`,
+    };
+  }
+  progress.step = null;
+  progress.event('failed', 'failed');
+  progress.publish();
+  yield progress.record({ status: 'failed', publicIp: null, privateIp: null });
+  return { status: 'failed' };
+}
+
+export const deleteVm: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<VmOrchestrationInput>();
+  const progress = new Progress(context, input);
+  try {
+    progress.start('deleteResourceGroup');
+    yield progress.record();
+    const done = yield* deleteGroup(context, input.spec, deadline(context));
+    settle(progress, ['deleteResourceGroup'], [done]);
+    yield context.df.callActivityWithRetry(ACT_FORGET_TOKEN, storageRetry, input.spec.name);
+    progress.step = null;
+    progress.event('deleted', 'deleted');
+    progress.publish();
+    yield progress.record({ status: 'deleted', publicIp: null, privateIp: null });
+    return { status: 'deleted' };
+  } catch (e) {
+    progress.error = failureInfo(e, progress);
+    progress.event('failed', 'failed');
+    progress.publish();
+    yield progress.record({ status: 'failed' });
+    return { status: 'failed' };
+  }
+};
+
+export const powerVm: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<VmOrchestrationInput>();
+  const command = input.kind as PowerCommand;
+  const op = POWER_ARM_OPERATION[command];
+  const progress = new Progress(context, input);
+  try {
+    progress.start(op);
+    const [, first] = (yield context.df.Task.all([progress.record(), begin(context, op, input.spec)])) as [
+      unknown,
+      LroStatus,
+    ];
+    settle(progress, [op], yield* awaitOperations(context, [first], deadline(context)));
+    const status = TRANSITIONS[command].done;
+    progress.step = null;
+    progress.event('powerChanged', 'power', { command, status });
+    if (status === 'running') progress.event('running', 'running');
+    progress.publish();
+    yield progress.record({ status });
+    return { status };
+  } catch (e) {
+    progress.error = failureInfo(e, progress);
+    progress.event('failed', 'failed');
+    progress.publish();
+    yield progress.record({ status: 'failed' });
+    return { status: 'failed' };
+  }
+};
+
+// Activities: each is one short piece of I/O.
+
+async function beginActivity(input: unknown): Promise<LroStatus> {
+  const { step, spec } = input as BeginInput;
+  switch (step) {
+    case 'virtualNetwork':
+      return arm.beginVirtualNetwork(spec);
+    case 'networkSecurityGroup':
+      return arm.beginNetworkSecurityGroup(spec);
+    case 'publicIp':
+      return arm.beginPublicIp(spec);
+    case 'networkInterface':
+      return arm.beginNetworkInterface(spec);
+    case 'virtualMachine': {
+      // The token is minted here, used once in customData, and only its hash is stored.
+      const token = await rotateIngestToken(spec.name);
+      const base = getConfig().PUBLIC_BASE_URL.replace(/\/+$/, '');
+      const cloudInit = renderCloudInit({
+        vmName: spec.name,
+        ingestUrl: `${base}/api/vms/${spec.name}/journal`,
+        token,
+      });
+      return arm.beginVirtualMachine(spec, Buffer.from(cloudInit, 'utf8').toString('base64'));
+    }
+    case 'deleteResourceGroup':
+      return arm.beginDeleteResourceGroup(spec);
+    case 'resourceGroup':
+      throw new Error('the resource group is created by its own activity');
+    default:
+      return arm.beginPowerOperation(spec, step);
+  }
+}
+
+async function resourceGroupActivity(input: unknown): Promise<LroStatus> {
+  try {
+    await arm.ensureResourceGroup(input as VmSpec);
+    return { status: 'succeeded', kind: 'resourceGroup' };
+  } catch (e) {
+    if ((e as Error).name === 'TransientArmError') throw e;
+    return { status: 'failed', kind: 'resourceGroup', error: armErrorInfo(e) };
+  }
+}
+
+df.app.orchestration(ORCH_PROVISION, provisionVm);
+df.app.orchestration(ORCH_DELETE, deleteVm);
+df.app.orchestration(ORCH_POWER, powerVm);
+df.app.activity(ACT_PROGRESS, {
+  handler: async (input: unknown) => void (await applyProgress(input as ProgressUpdate)),
+});
+df.app.activity(ACT_RESOURCE_GROUP, { handler: resourceGroupActivity });
+df.app.activity(ACT_BEGIN, { handler: beginActivity });
+df.app.activity(ACT_POLL, {
+  handler: (input: unknown) => {
+    const { kind, state } = input as { kind: LroKind; state: string };
+    return pollOnce(kind, state);
+  },
+});
+df.app.activity(ACT_ADDRESSES, { handler: (input: unknown) => arm.readAddresses(input as VmSpec) });
+df.app.activity(ACT_FORGET_TOKEN, { handler: (input: unknown) => deleteIngestToken(String(input)) });

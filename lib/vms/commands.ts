@@ -1,0 +1,38 @@
+// Commands on the queue (COMMAND_QUEUE_NAME): one per accepted request. The queue function turns a
+// command into an orchestration whose instance id derives from the VM name and the command's `seq`,
+// so a redelivered message finds its instance and does nothing twice.
+import { z } from 'zod';
+
+import { getConfig } from '../config';
+import { queueClient } from '../storage';
+import { VM_COMMANDS } from './status';
+
+export const commandSchema = z.object({
+  v: z.literal(1),
+  name: z.string().min(1).max(63),
+  kind: z.enum(VM_COMMANDS),
+  seq: z.number().int().positive(),
+  requestId: z.string().min(1).max(200),
+});
+
+export type VmCommand = z.output<typeof commandSchema>;
+
+/** Enqueues a command (base64, as queue triggers expect by default). */
+export async function enqueueCommand(cmd: VmCommand): Promise<void> {
+  const q = await queueClient(getConfig().COMMAND_QUEUE_NAME);
+  await q.sendMessage(Buffer.from(JSON.stringify(cmd)).toString('base64'));
+}
+
+/** A queue message (already decoded by the trigger) as a command, or undefined if it is not one. */
+export function parseCommand(message: unknown): VmCommand | undefined {
+  let value = message;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  const r = commandSchema.safeParse(value);
+  return r.success ? r.data : undefined;
+}

@@ -1,0 +1,78 @@
+// Size checks that need ARM: the region must offer VMs to this subscription, and the chosen SKU (a
+// preset's, or the smallest that fits cpu/memoryGiB) must be offered there without restrictions.
+// The SKU list per region is cached for a few minutes: it changes rarely and is large on Azure.
+import { armClients } from '../arm/clients';
+import { validationFailed } from '../errors';
+import { armCall } from '../provisioning/lro';
+import type { ParsedCreate } from './create-request';
+import { type ChosenSize, SIZE_PRESETS, type SizePreset, type SkuInfo, smallestFittingSku } from './sizes';
+
+const TTL_MS = 10 * 60_000;
+const cache = new Map<string, { at: number; skus: Promise<SkuInfo[]> }>();
+
+async function listSkus(region: string): Promise<SkuInfo[]> {
+  const { compute } = await armClients();
+  return armCall(async () => {
+    const out: SkuInfo[] = [];
+    for await (const s of compute.resourceSkus.list({ filter: `location eq '${region}'` })) {
+      if (s.resourceType === 'virtualMachines') out.push(s as SkuInfo);
+    }
+    return out;
+  });
+}
+
+function skusIn(region: string): Promise<SkuInfo[]> {
+  const hit = cache.get(region);
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.skus;
+  const skus = listSkus(region);
+  cache.set(region, { at: Date.now(), skus });
+  skus.catch(() => cache.delete(region));
+  return skus;
+}
+
+export function resetSkuCacheForTests(): void {
+  cache.clear();
+}
+
+/** The Azure SKU for a create request, or a 400 naming `region`, `size`, `cpu`/`memoryGiB`. */
+export async function resolveSize(req: ParsedCreate): Promise<ChosenSize> {
+  const skus = await skusIn(req.region);
+  if (skus.length === 0) {
+    throw validationFailed([
+      { field: 'region', message: `no VM sizes are offered in '${req.region}' to this subscription` },
+    ]);
+  }
+  if (req.size) {
+    const preset = SIZE_PRESETS[req.size as SizePreset];
+    const offered = smallestFittingSku(
+      skus.filter((s) => s.name === preset.vmSize),
+      req.region,
+      {},
+    );
+    if (!offered) {
+      throw validationFailed([
+        {
+          field: 'size',
+          message: `${preset.vmSize} (${req.size}) is not available in ${req.region}; try another size or region`,
+        },
+      ]);
+    }
+    return { vmSize: preset.vmSize, cpu: preset.cpu, memoryGiB: preset.memoryGiB };
+  }
+  const chosen = smallestFittingSku(skus, req.region, {
+    ...(req.cpu !== undefined ? { cpu: req.cpu } : {}),
+    ...(req.memoryGiB !== undefined ? { memoryGiB: req.memoryGiB } : {}),
+  });
+  if (!chosen) {
+    const fields = [
+      req.cpu !== undefined ? 'cpu' : undefined,
+      req.memoryGiB !== undefined ? 'memoryGiB' : undefined,
+    ];
+    throw validationFailed(
+      fields
+        .filter((f): f is string => f !== undefined)
+        .map((field) => ({ field, message: `no VM size offered in ${req.region} has that much` })),
+    );
+  }
+  return chosen;
+}

@@ -1,0 +1,146 @@
+// The whole path: HTTP → command queue → orchestration → ARM emulator → tables, for one VM's life
+// (create, power operations, delete) and a create that ARM refuses; then the least-privilege role is
+// checked against the ARM calls the emulator recorded for all of it.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  actionsFromOperations,
+  checkRoleCoverage,
+  loadRoleActions,
+  loadUsedActions,
+  usedActionsFixturePath,
+  withImpliedActions,
+} from '../infra/role-coverage';
+import { sshPublicKey, startVmRuntime, type VmTestRuntime } from './helpers';
+
+let t: VmTestRuntime;
+const key = sshPublicKey();
+
+before(async () => {
+  t = await startVmRuntime({ env: { VM_SSH_SOURCE_CIDR: '203.0.113.0/24' } });
+});
+after(async () => {
+  await t?.dispose();
+});
+
+describe('VM lifecycle through the real path', () => {
+  test('create → running with public and private IP; get and list', async () => {
+    const created = await t.api('POST', '/api/vms', { name: 'web1', size: 'small', sshPublicKey: key });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    assert.equal(created.body.status, 'queued');
+    assert.equal(created.headers.get('location'), t.url('/api/vms/web1'));
+    assert.equal(created.body.vmSize, 'Standard_B2s');
+    assert.equal(created.body.publicIp, null);
+
+    const dup = await t.api('POST', '/api/vms', { name: 'web1', sshPublicKey: key });
+    assert.equal(dup.status, 409);
+    assert.match(dup.headers.get('content-type') ?? '', /problem\+json/);
+
+    const vm = await t.waitForStatus('web1', 'running');
+    assert.match(vm.publicIp, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.match(vm.privateIp, /^10\.0\.0\.\d+$/);
+    const names = vm.provisioning.steps.map((s: { name: string }) => s.name);
+    for (const n of [
+      'resourceGroup',
+      'virtualNetwork',
+      'networkSecurityGroup',
+      'publicIp',
+      'networkInterface',
+      'virtualMachine',
+      'publicIpAddress',
+    ])
+      assert.ok(names.includes(n), `step ${n} in ${names.join(',')}`);
+    assert.ok(
+      vm.provisioning.steps.every(
+        (s: { status: string; endedAt?: string }) => s.status === 'succeeded' && s.endedAt,
+      ),
+    );
+
+    const list = await t.api('GET', '/api/vms?status=running');
+    assert.equal(list.status, 200);
+    assert.deepEqual(
+      list.body.items.map((v: { name: string }) => v.name),
+      ['web1'],
+    );
+    assert.equal((await t.api('GET', '/api/vms?status=stopped')).body.items.length, 0);
+
+    // What ARM got: SSH only from the configured CIDR, no password, customData with the agent.
+    const state = (await t.emulator('GET', '/_emulator/state')).body;
+    const nsg = state.resources.find(
+      (r: { type: string }) => r.type === 'Microsoft.Network/networkSecurityGroups',
+    );
+    const rules = nsg.properties.securityRules;
+    assert.equal(rules.length, 1);
+    assert.equal(rules[0].properties.sourceAddressPrefix, '203.0.113.0/24');
+    assert.equal(rules[0].properties.destinationPortRange, '22');
+    const armVm = state.resources.find(
+      (r: { type: string }) => r.type === 'Microsoft.Compute/virtualMachines',
+    );
+    assert.equal(armVm.properties.osProfile.linuxConfiguration.disablePasswordAuthentication, true);
+    assert.match(String(armVm.internal.customData), /^#cloud-config/);
+    assert.match(String(armVm.internal.customData), /\/api\/vms\/web1\/journal/);
+  });
+
+  test('stop, start, restart, deallocate; a transition the status forbids is 409', async () => {
+    const stop = await t.api('POST', '/api/vms/web1/stop');
+    assert.equal(stop.status, 202);
+    assert.equal(stop.body.status, 'stopping');
+    assert.equal((await t.api('POST', '/api/vms/web1/restart')).status, 409, 'restart while stopping');
+    await t.waitForStatus('web1', 'stopped');
+    assert.equal((await t.api('POST', '/api/vms/web1/stop')).status, 409, 'stop a stopped VM');
+    assert.equal((await t.api('POST', '/api/vms/web1/start')).status, 202);
+    await t.waitForStatus('web1', 'running');
+    assert.equal((await t.api('POST', '/api/vms/web1/restart')).status, 202);
+    await t.waitForStatus('web1', 'running');
+    assert.equal((await t.api('POST', '/api/vms/web1/deallocate')).status, 202);
+    await t.waitForStatus('web1', 'deallocated');
+    assert.equal((await t.api('POST', '/api/vms/web1/restart')).status, 409, 'restart a deallocated VM');
+    assert.equal((await t.api('POST', '/api/vms/web1/start')).status, 202);
+    const vm = await t.waitForStatus('web1', 'running');
+    assert.ok(vm.publicIp);
+    assert.equal((await t.api('POST', '/api/vms/nope/start')).status, 404);
+  });
+
+  test('delete removes the VM and everything created for it', async () => {
+    const del = await t.api('DELETE', '/api/vms/web1');
+    assert.equal(del.status, 202);
+    assert.equal(del.body.status, 'deleting');
+    const vm = await t.waitForStatus('web1', 'deleted');
+    assert.equal(vm.publicIp, null);
+    const state = (await t.emulator('GET', '/_emulator/state')).body;
+    assert.deepEqual(state.resourceGroups, []);
+    assert.deepEqual(state.resources, []);
+    assert.equal((await t.api('DELETE', '/api/vms/web1')).status, 404);
+  });
+
+  test('AllocationFailed → failed with the ARM error, and nothing left in ARM', async () => {
+    await t.emulator('PUT', '/_emulator/faults', [
+      { kind: 'allocationFailed', resourceType: 'Microsoft.Compute/virtualMachines', count: 1 },
+    ]);
+    assert.equal(
+      (await t.api('POST', '/api/vms', { name: 'big1', size: 'large', sshPublicKey: key })).status,
+      202,
+    );
+    const vm = await t.waitForStatus('big1', 'failed');
+    assert.equal(vm.provisioning.error.code, 'AllocationFailed');
+    assert.equal(vm.provisioning.error.step, 'virtualMachine');
+    const state = (await t.emulator('GET', '/_emulator/state')).body;
+    assert.deepEqual(state.resourceGroups, []);
+    assert.deepEqual(state.resources, []);
+    // A failed VM can be deleted (nothing left to remove) and its name reused.
+    assert.equal((await t.api('DELETE', '/api/vms/big1')).status, 202);
+    await t.waitForStatus('big1', 'deleted');
+  });
+
+  test('the provisioning role grants exactly the ARM actions used', async () => {
+    const ops = (await t.emulator('GET', '/_emulator/operations')).body.value;
+    const used = withImpliedActions(actionsFromOperations(ops));
+    const coverage = checkRoleCoverage(loadRoleActions(), used);
+    if (process.env.UPDATE_FIXTURES)
+      writeFileSync(usedActionsFixturePath, `${JSON.stringify(used, null, 2)}\n`);
+    assert.deepEqual(coverage, { missing: [], unused: [] });
+    assert.deepEqual(loadUsedActions(), used);
+  });
+});
