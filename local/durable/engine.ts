@@ -288,7 +288,7 @@ export class DurableEngine {
     const id = inst.record.instanceId;
     this.log(
       'error',
-      `durable: episode of ${id} failed, reloading from storage: ${e instanceof Error ? e.stack : e}`,
+      `durable: episode of ${id} failed, reloading from storage: ${e instanceof Error ? e.stack : String(e)}`,
     );
     if (this.live.get(id) !== inst) return;
     this.live.delete(id);

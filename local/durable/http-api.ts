@@ -78,7 +78,7 @@ function toApiError(thrown: unknown): ApiError {
   if (thrown instanceof PayloadTooLargeError) return new ApiError(413, thrown.code, thrown.message);
   const e = thrown as { status?: unknown; code?: unknown; message?: unknown };
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-    return new ApiError(e.status, String(e.code ?? 'BadRequest'), String(e.message));
+    return new ApiError(e.status, typeof e.code === 'string' ? e.code : 'BadRequest', String(e.message));
   }
   return new ApiError(500, 'InternalError', 'The durable engine failed to handle the request.');
 }
@@ -205,7 +205,10 @@ function jsonText(body: string, field: string): string | undefined {
 // Instance ids become Table keys (no / \ # ? or control characters); '@' starts entity ids.
 export function validInstanceId(id: string): string {
   if (id.length === 0 || id.length > 256) throw bad('instanceId', 'must be 1 to 256 characters');
-  if (/[/\\#?\u0000-\u001f\u007f-\u009f]/.test(id)) {
+  if (
+    /[/\\#?]/.test(id) ||
+    [...id].some((ch) => ch.charCodeAt(0) < 0x20 || (ch.charCodeAt(0) >= 0x7f && ch.charCodeAt(0) <= 0x9f))
+  ) {
     throw bad('instanceId', 'must not contain / \\ # ? or control characters');
   }
   if (id.startsWith('@')) throw bad('instanceId', "must not start with '@' (reserved for entities)");

@@ -94,7 +94,10 @@ function unpackText(entity: Record<string, unknown>, prefix: string): string | u
   const n = entity[`${prefix}Chunks`];
   if (typeof n !== 'number') return undefined;
   let text = '';
-  for (let i = 0; i < n; i++) text += String(entity[`${prefix}${i}`] ?? '');
+  for (let i = 0; i < n; i++) {
+    const part = entity[`${prefix}${i}`];
+    text += typeof part === 'string' ? part : '';
+  }
   return text;
 }
 
@@ -188,7 +191,7 @@ export class DurableStore {
 
   /** The valid history of an execution (empty when the sentinel belongs to another execution). */
   async loadHistory(instanceId: string, executionId: string): Promise<HistoryEvent[]> {
-    let count = 0;
+    let count: number;
     try {
       const s = await this.history.getEntity<Record<string, unknown>>(instanceId, SENTINEL);
       if (s.ExecutionId !== executionId) return [];
@@ -245,7 +248,7 @@ export class DurableStore {
     let current: TransactionAction[] = [];
     let bytes = 0;
     for (const row of rows) {
-      const size = entityBytes(row[1] as Record<string, unknown>);
+      const size = entityBytes(row[1]);
       if (current.length >= 100 || bytes + size > MAX_BATCH_BYTES) {
         batches.push(current);
         current = [];

@@ -15,7 +15,7 @@ function startChild(dataDir: string): Promise<{ child: ChildProcess; baseUrl: st
   });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /READY (\S+)/.exec(out);
       if (m) resolve({ child, baseUrl: m[1]! });
