@@ -1,9 +1,11 @@
 // The OpenAPI 3.1 document served at /api/openapi.json, assembled from one fragment per feature.
 import { version } from '../version';
+import { eventsFragment } from './events';
 import { healthFragment } from './health';
 import type { OpenApiFragment } from './types';
+import { vmsFragment } from './vms';
 
-const fragments: OpenApiFragment[] = [healthFragment];
+const fragments: OpenApiFragment[] = [healthFragment, vmsFragment, eventsFragment];
 
 export function openApiDocument(serverUrl = '/api'): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
