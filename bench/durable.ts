@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { createDurablePlugin } from '../local/durable';
 import { LocalRuntime } from '../local/runtime';
 
 const N = 100;
@@ -13,13 +12,13 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'durable-bench-'));
-  const plugin = createDurablePlugin();
   const rt = await LocalRuntime.start({
     appEntry: 'test/fixtures/durable-app/index.ts',
     dataDir,
-    plugins: [plugin],
+    arm: false,
     log: () => undefined,
   });
+  const plugin = rt.durable!;
   try {
     const engine = plugin.engine!;
     const run = async (name: string): Promise<number> => {

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { ArmEmulator, type ArmEmulatorOptions } from './arm';
+import { createDurablePlugin, type DurablePlugin, type DurablePluginOptions } from './durable';
 import { FunctionHost } from './host';
 import type { FunctionKeys } from './host/keys';
 import type { LogSink } from './host/logger';
@@ -27,6 +28,8 @@ export interface LocalRuntimeOptions {
   storagePorts?: 'default' | 'free';
   /** App settings that override everything else. */
   env?: Record<string, string>;
+  /** The Durable engine's options, or false to run without it. */
+  durable?: false | DurablePluginOptions;
   /** More host plugins (besides the Durable engine). */
   plugins?: HostPlugin[];
   keys?: FunctionKeys;
@@ -44,6 +47,7 @@ export class LocalRuntime {
     readonly host: FunctionHost,
     readonly azurite: Azurite,
     readonly arm: ArmEmulator | undefined,
+    readonly durable: DurablePlugin | undefined,
     readonly dataDir: string,
     restoreEnv: Record<string, string | undefined>,
   ) {
@@ -91,7 +95,8 @@ export class LocalRuntime {
         restoreEnv[k] = process.env[k];
         process.env[k] = v;
       }
-      const plugins = [...(opts.plugins ?? [])];
+      const durable = opts.durable === false ? undefined : createDurablePlugin(opts.durable);
+      const plugins = [...(durable ? [durable] : []), ...(opts.plugins ?? [])];
       const host = new FunctionHost({
         appDir,
         entry,
@@ -102,7 +107,7 @@ export class LocalRuntime {
         storageConnectionString: azurite.connectionString,
       });
       await host.start();
-      return new LocalRuntime(host, azurite, arm, dataDir, restoreEnv);
+      return new LocalRuntime(host, azurite, arm, durable, dataDir, restoreEnv);
     } catch (e) {
       restore(restoreEnv);
       await arm?.dispose();
@@ -146,6 +151,8 @@ function appSettings(appDir: string, storage: string, baseUrl: string, overrides
     AzureWebJobsStorage: storage,
     AZURE_SUBSCRIPTION_ID: LOCAL_SUBSCRIPTION_ID,
     PUBLIC_BASE_URL: baseUrl,
+    // As on Azure: durable-functions builds its management URLs from it.
+    WEBSITE_HOSTNAME: new URL(baseUrl).host,
   };
   const file = join(appDir, 'local.settings.json');
   if (existsSync(file)) {

@@ -50,6 +50,7 @@ export class Azurite {
     const location = join(opts.dataDir, 'azurite');
     mkdirSync(location, { recursive: true });
     const args = [
+      join(__dirname, 'azurite-child.cjs'),
       require.resolve('azurite/dist/src/azurite.js'),
       '--silent',
       '--disableTelemetry',

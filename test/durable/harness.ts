@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { createDurablePlugin, type DurablePlugin } from '../../local/durable';
+import type { DurablePlugin } from '../../local/durable';
 import { LocalRuntime } from '../../local/runtime';
 
 export const APP_ENTRY = 'test/fixtures/durable-app/index.ts';
@@ -48,13 +48,13 @@ export interface Status {
 
 export async function startHarness(opts: { dataDir?: string; keepData?: boolean } = {}): Promise<Harness> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'durable-test-'));
-  const plugin = createDurablePlugin();
   const rt = await LocalRuntime.start({
     appEntry: APP_ENTRY,
     dataDir,
-    plugins: [plugin],
+    arm: false,
     log: () => undefined,
   });
+  const plugin = rt.durable!;
   const h: Harness = {
     rt,
     plugin,

@@ -1,6 +1,5 @@
 // Child process for the crash test: runs the local runtime with the durable test app on a given data
 // dir and prints `READY <baseUrl>` once it listens. The test SIGKILLs it mid-orchestration.
-import { createDurablePlugin } from '../../local/durable';
 import { LocalRuntime } from '../../local/runtime';
 
 const dataDir = process.argv[2];
@@ -9,7 +8,7 @@ if (!dataDir) throw new Error('usage: kill-child.ts <dataDir>');
 void LocalRuntime.start({
   appEntry: 'test/fixtures/durable-app/index.ts',
   dataDir,
-  plugins: [createDurablePlugin()],
+  arm: false,
   log: () => undefined,
 }).then((rt) => {
   process.stdout.write(`READY ${rt.baseUrl}\n`);
