@@ -44,7 +44,7 @@ export interface ArmEmulatorOptions {
   dataDir?: string;
   /**
    * Keep state, CA and port under <dataDir>/arm-emulator/ and take them back at start (survives kill -9).
-   * Default: true when a dataDir is given (option or LOCAL_DATA_DIR), false otherwise.
+   * Default: ARM_EMULATOR_PERSIST (0/1), else true when a dataDir is given (option or LOCAL_DATA_DIR).
    */
   persist?: boolean;
   /** Duration of each long-running operation (default ARM_EMULATOR_LRO_MS or 1500). */
@@ -80,6 +80,13 @@ function envInt(name: string): number | undefined {
   return n;
 }
 
+function envFlag(name: string): boolean | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  if (v !== '0' && v !== '1') throw new Error(`${name} must be 0 or 1, got '${v}'`);
+  return v === '1';
+}
+
 export class ArmEmulator {
   readonly ready: Promise<void>;
   readonly caFile: string;
@@ -105,7 +112,7 @@ export class ArmEmulator {
     if (options.faults) faults.set(options.faults);
     this.throttle = options.throttle ? new Throttle() : undefined;
     this.store =
-      (options.persist ?? givenDir !== undefined)
+      (options.persist ?? envFlag('ARM_EMULATOR_PERSIST') ?? givenDir !== undefined)
         ? new StateStore(join(dataDir, 'arm-emulator'), () => this.toData(), onError)
         : undefined;
     this.world = {
