@@ -185,6 +185,7 @@ export class StateStore {
 
   /** Marks the state changed: it is written soon, together with other changes of the same burst. */
   changed(): void {
+    if (!this.locked) return; // closed (or never opened): an operation finishing after dispose writes nothing
     this.generation++;
     this.persist().catch((e: unknown) => this.onError(e));
   }
