@@ -26,7 +26,7 @@ STATE_DIR=${VMJ_STATE_DIR:-${STATE_DIRECTORY:-/var/lib/vm-journal}}
 RUN_DIR=${VMJ_RUNTIME_DIR:-${RUNTIME_DIRECTORY:-$STATE_DIR/run}}
 MAX_ENTRIES=${VMJ_BATCH_MAX_ENTRIES:-1000}
 MAX_BYTES=${VMJ_BATCH_MAX_BYTES:-1048576}
-FLUSH_DELAY_MS=${VMJ_FLUSH_DELAY_MS:-700}
+FLUSH_DELAY_MS=${VMJ_FLUSH_DELAY_MS:-1000}
 BACKOFF_MIN_MS=${VMJ_BACKOFF_MIN_MS:-1000}
 BACKOFF_MAX_MS=${VMJ_BACKOFF_MAX_MS:-60000}
 CONNECT_TIMEOUT_S=${VMJ_CONNECT_TIMEOUT_S:-10}
@@ -44,13 +44,10 @@ mkdir -p "$STATE_DIR" "$RUN_DIR" || die "cannot create $STATE_DIR or $RUN_DIR"
 CURSOR_FILE=$STATE_DIR/cursor
 BATCH=$RUN_DIR/batch.json.gz
 META=$RUN_DIR/batch.meta
-JRC=$RUN_DIR/journalctl.rc
 JERR=$RUN_DIR/journalctl.err
 RESP=$RUN_DIR/response
+STATUS=$RUN_DIR/status
 WAKE=$RUN_DIR/wake
-
-# shellcheck disable=SC2086 # JOURNALCTL_ARGS is split on purpose
-jctl() { journalctl $JOURNALCTL_ARGS --quiet --no-pager "$@"; }
 
 # --- wake-up: one short line per new journal entry, read from a FIFO -------------------------------
 follower=
@@ -70,19 +67,23 @@ journalctl $JOURNALCTL_ARGS --quiet --no-pager --follow --since="@$(($(date +%s)
 follower=$!
 exec 3<"$WAKE"
 
-# Blocks until at least one new entry exists, then lets more arrive for FLUSH_DELAY_MS while draining
-# the pipe, so a steady stream costs one batch per interval instead of one per entry.
+# Blocks until at least one new entry exists (one read() of the pipe, which also drains it), then lets
+# more arrive for FLUSH_DELAY_MS, so a steady stream costs one batch per interval, not one per entry.
+# While entries keep coming (the last batch was not empty) it only sleeps: the pipe is drained when
+# the agent next goes idle.
+FLUSH_DELAY_S=$(ms_to_s "$FLUSH_DELAY_MS")
 wait_for_entries() {
-  read -r _ <&3 || die 'the journal follower ended; exiting so that systemd restarts the agent'
-  if [ "$FLUSH_DELAY_MS" -gt 0 ]; then
-    timeout "$(ms_to_s "$FLUSH_DELAY_MS")" cat <&3 >/dev/null
+  if [ "$1" = 0 ]; then
+    dd bs=65536 count=1 status=none <&3 >/dev/null
+    kill -0 "$follower" 2>/dev/null || die 'the journal follower ended; exiting so that systemd restarts the agent'
   fi
+  [ "$FLUSH_DELAY_MS" -eq 0 ] || sleep "$FLUSH_DELAY_S"
 }
 
 # --- reading a batch -------------------------------------------------------------------------------
 # Writes at most MAX_ENTRIES entries / MAX_BYTES bytes (at least one entry) after the cursor, gzipped, to
 # $BATCH; sets n (entries), full (1 if more may follow at once), gone (1 if the saved cursor is no
-# longer in the journal), last (cursor of the last entry in the batch), jrc (journalctl's status).
+# longer in the journal), last (cursor of the last entry in the batch), jrc (1 if journalctl failed).
 # `--cursor` (not --after-cursor) starts AT the saved entry, which is dropped if it is still there: if it
 # is not, the journal was vacuumed past it and --after-cursor would silently skip one more entry.
 read_batch() {
@@ -93,10 +94,8 @@ read_batch() {
   else
     set -- --boot
   fi
-  {
-    jctl --all -o json "$@" 2>"$JERR"
-    echo $? >"$JRC"
-  } | LC_ALL=C awk -v max_n="$MAX_ENTRIES" -v max_b="$MAX_BYTES" -v saved="$cursor" -v meta="$META" '
+  # shellcheck disable=SC2086
+  journalctl $JOURNALCTL_ARGS --quiet --no-pager --all -o json "$@" 2>"$JERR" | LC_ALL=C awk -v max_n="$MAX_ENTRIES" -v max_b="$MAX_BYTES" -v saved="$cursor" -v meta="$META" '
     function cursor_of(line) {
       if (match(line, /"__CURSOR":"[^"]*"/)) return substr(line, RSTART + 12, RLENGTH - 13)
       return ""
@@ -111,12 +110,13 @@ read_batch() {
     END { printf "%d %d %d %s\n", n, full, gone, last > meta }
   ' | gzip -1 -c >"$BATCH"
   read -r n full gone last <"$META" || die "cannot read $META"
-  read -r jrc <"$JRC" || jrc=0
+  jrc=0
+  [ ! -s "$JERR" ] || jrc=1 # journalctl's status is lost in the pipe; it reports failures on stderr
 }
 
 # --- sending a batch -------------------------------------------------------------------------------
-# The token is re-read for every request (rotation needs no restart) and given to curl on stdin,
-# never on its command line.
+# The token is re-read for every request (rotation needs no restart) and reaches curl through a
+# here-document on stdin (no fork, nothing on disk, never on a command line).
 send_batch() {
   token=
   read -r token <"$TOKEN_FILE" 2>/dev/null
@@ -124,12 +124,15 @@ send_batch() {
     status=000 why="no token in $TOKEN_FILE"
     return 1
   fi
-  status=$(printf 'header = "Authorization: Bearer %s"\n' "$token" |
-    curl --silent --show-error --config - --output "$RESP" --write-out '%{http_code}' \
-      --connect-timeout "$CONNECT_TIMEOUT_S" --max-time "$REQUEST_TIMEOUT_S" \
-      -H 'Content-Type: application/x-ndjson' -H 'Content-Encoding: gzip' -H 'Expect:' \
-      -A 'vm-journal-agent/1' --data-binary @"$BATCH" "$INGEST_URL" 2>"$RUN_DIR/curl.err")
+  curl --silent --show-error --config - --output "$RESP" --write-out '%{http_code}' \
+    --connect-timeout "$CONNECT_TIMEOUT_S" --max-time "$REQUEST_TIMEOUT_S" \
+    -H 'Content-Type: application/x-ndjson' -H 'Content-Encoding: gzip' -H 'Expect:' \
+    -A 'vm-journal-agent/1' --data-binary @"$BATCH" "$INGEST_URL" >"$STATUS" 2>"$RUN_DIR/curl.err" <<EOF
+header = "Authorization: Bearer $token"
+EOF
   rc=$?
+  status=
+  read -r status <"$STATUS"
   case $status in
   2??) return 0 ;;
   000 | '') why="curl exit $rc: $(head -c 300 "$RUN_DIR/curl.err")" ;;
@@ -189,7 +192,7 @@ while :; do
       backoff "journalctl failed ($jrc): $(head -c 300 "$JERR")"
       continue
     fi
-    wait_for_entries
+    wait_for_entries 0
     continue
   fi
   if send_batch; then
@@ -199,7 +202,7 @@ while :; do
       log 6 "sending again after $failures failure(s)"
       failures=0
     fi
-    [ "$full" = 1 ] || wait_for_entries
+    [ "$full" = 1 ] || wait_for_entries "$n"
   else
     if [ "$status" = 413 ] && [ "$MAX_ENTRIES" -gt 1 ]; then
       MAX_ENTRIES=$(((MAX_ENTRIES + 1) / 2)) MAX_BYTES=$(((MAX_BYTES + 1) / 2))
