@@ -2,8 +2,8 @@
 // derives from the VM name and the command's seq, so a redelivered message finds the instance and
 // does nothing twice. Messages that fail 5 times land in `<queue>-poison`: the VM is then `failed`.
 import { app, type InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
+import * as df from 'durable-functions';
 
 import { getConfig } from '../lib/config';
 import { appendEvent } from '../lib/events/store';

@@ -3,14 +3,14 @@
 // monitored with durable timers between one-poll activities (the monitor pattern), waiting what ARM's
 // Retry-After asks. Transient ARM failures throw in the activity and are retried by RetryOptions;
 // permanent ones come back as values, fail the VM and remove what was created.
-import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import * as df from 'durable-functions';
 
+import { renderCloudInit } from '../lib/agent/cloud-init';
 import { getConfig } from '../lib/config';
 import { deleteIngestToken, rotateIngestToken } from '../lib/ingest-token';
-import { renderCloudInit } from '../lib/agent/cloud-init';
 import { armErrorInfo } from '../lib/provisioning/arm-errors';
-import { type LroKind, type LroStatus, pollOnce } from '../lib/provisioning/lro';
+import { type LroKind, type LroStatus, type LroTarget, pollOnce } from '../lib/provisioning/lro';
 import * as arm from '../lib/provisioning/steps';
 import { applyProgress, type ProgressEvent, type ProgressUpdate } from '../lib/vms/progress';
 import type { ArmErrorInfo, Provisioning, ProvisioningStep, VmSpec } from '../lib/vms/record';
@@ -173,7 +173,7 @@ function* awaitOperations(
         context.df.callActivityWithRetry(
           ACT_POLL,
           armRetry,
-          s.status === 'running' ? { kind: s.kind, state: s.state } : {},
+          s.status === 'running' ? { kind: s.kind, target: s.target, state: s.state } : {},
         ),
       ),
     )) as LroStatus[];
@@ -413,8 +413,8 @@ df.app.activity(ACT_RESOURCE_GROUP, { handler: resourceGroupActivity });
 df.app.activity(ACT_BEGIN, { handler: beginActivity });
 df.app.activity(ACT_POLL, {
   handler: (input: unknown) => {
-    const { kind, state } = input as { kind: LroKind; state: string };
-    return pollOnce(kind, state);
+    const { kind, target, state } = input as { kind: LroKind; target: LroTarget; state: string };
+    return pollOnce(kind, target, state);
   },
 });
 df.app.activity(ACT_ADDRESSES, { handler: (input: unknown) => arm.readAddresses(input as VmSpec) });

@@ -24,8 +24,14 @@ export type LroKind =
   | 'deleteResourceGroup';
 
 /** What an activity hands back to the orchestrator (JSON). */
+/** The resource an operation works on (core-lro 2 rebuilds the final GET's path from it). */
+export interface LroTarget {
+  resourceGroup: string;
+  name: string;
+}
+
 export type LroStatus =
-  | { status: 'running'; kind: LroKind; state: string; retryAfterMs: number }
+  | { status: 'running'; kind: LroKind; target: LroTarget; state: string; retryAfterMs: number }
   | { status: 'succeeded'; kind: LroKind }
   | { status: 'failed'; kind: LroKind; error: ArmErrorInfo };
 
@@ -87,7 +93,7 @@ interface V3Box {
 type ResumeV2 = (state: string, onResponse: RetryAfterCapture['onResponse']) => Promise<V2Poller>;
 type ResumeV3 = (state: string, onResponse: RetryAfterCapture['onResponse']) => Promise<V3Box>;
 
-async function resumeFor(kind: LroKind): Promise<{ v2?: ResumeV2; v3?: ResumeV3 }> {
+async function resumeFor(kind: LroKind, t: LroTarget): Promise<{ v2?: ResumeV2; v3?: ResumeV3 }> {
   const { network, resources, compute } = await armClients();
   const none = {} as never;
   const v2 = (
@@ -97,15 +103,15 @@ async function resumeFor(kind: LroKind): Promise<{ v2?: ResumeV2; v3?: ResumeV3 
   });
   switch (kind) {
     case 'virtualNetwork':
-      return v2((o) => network.virtualNetworks.beginCreateOrUpdate('', '', none, o));
+      return v2((o) => network.virtualNetworks.beginCreateOrUpdate(t.resourceGroup, t.name, none, o));
     case 'networkSecurityGroup':
-      return v2((o) => network.networkSecurityGroups.beginCreateOrUpdate('', '', none, o));
+      return v2((o) => network.networkSecurityGroups.beginCreateOrUpdate(t.resourceGroup, t.name, none, o));
     case 'publicIp':
-      return v2((o) => network.publicIPAddresses.beginCreateOrUpdate('', '', none, o));
+      return v2((o) => network.publicIPAddresses.beginCreateOrUpdate(t.resourceGroup, t.name, none, o));
     case 'networkInterface':
-      return v2((o) => network.networkInterfaces.beginCreateOrUpdate('', '', none, o));
+      return v2((o) => network.networkInterfaces.beginCreateOrUpdate(t.resourceGroup, t.name, none, o));
     case 'deleteResourceGroup':
-      return v2((o) => resources.resourceGroups.beginDelete('', o));
+      return v2((o) => resources.resourceGroups.beginDelete(t.resourceGroup, o));
     case 'resourceGroup':
       throw new Error('creating a resource group is not a long-running operation');
     default: {
@@ -121,36 +127,42 @@ async function resumeFor(kind: LroKind): Promise<{ v2?: ResumeV2; v3?: ResumeV3 
       return {
         v3: (state, onResponse) =>
           Promise.resolve({
-            poller: restorePoller(compute, state, source as never, { onResponse }) as V3Box['poller'],
+            poller: restorePoller<never, unknown>(compute, state, source as never, { onResponse }),
           }),
       };
     }
   }
 }
 
-function fromV2(kind: LroKind, p: V2Poller, retry: RetryAfterCapture): LroStatus {
+function fromV2(kind: LroKind, target: LroTarget, p: V2Poller, retry: RetryAfterCapture): LroStatus {
   const s = p.getOperationState();
   if (s.status === 'failed' || s.status === 'canceled') return failure(kind, s.error ?? new Error(s.status));
   if (p.isDone()) return { status: 'succeeded', kind };
-  return { status: 'running', kind, state: p.toString(), retryAfterMs: retry.ms() };
+  return { status: 'running', kind, target, state: p.toString(), retryAfterMs: retry.ms() };
 }
 
-async function fromV3(kind: LroKind, box: V3Box, retry: RetryAfterCapture): Promise<LroStatus> {
+async function fromV3(
+  kind: LroKind,
+  target: LroTarget,
+  box: V3Box,
+  retry: RetryAfterCapture,
+): Promise<LroStatus> {
   const s = box.poller.operationState;
   if (s?.status === 'failed' || s?.status === 'canceled')
     return failure(kind, s.error ?? new Error(s.status));
   if (box.poller.isDone) return { status: 'succeeded', kind };
-  return { status: 'running', kind, state: await box.poller.serialize(), retryAfterMs: retry.ms() };
+  return { status: 'running', kind, target, state: await box.poller.serialize(), retryAfterMs: retry.ms() };
 }
 
 /** Starts a core-lro 2 operation (the SDK sends the request and one immediate poll). */
 export async function beginV2(
   kind: LroKind,
+  target: LroTarget,
   start: (o: { onResponse: RetryAfterCapture['onResponse'] }) => Promise<V2Poller>,
 ): Promise<LroStatus> {
   const retry = retryAfterCapture();
   try {
-    return fromV2(kind, await start({ onResponse: retry.onResponse }), retry);
+    return fromV2(kind, target, await start({ onResponse: retry.onResponse }), retry);
   } catch (e) {
     return failure(kind, e);
   }
@@ -159,6 +171,7 @@ export async function beginV2(
 /** Starts a core-lro 3 operation (only the initial request is sent). */
 export async function beginV3(
   kind: LroKind,
+  target: LroTarget,
   start: (o: { onResponse: RetryAfterCapture['onResponse'] }) => V3Box['poller'],
 ): Promise<LroStatus> {
   const retry = retryAfterCapture();
@@ -166,22 +179,22 @@ export async function beginV3(
     const box: V3Box = { poller: start({ onResponse: retry.onResponse }) };
     box.poller.catch(() => undefined); // the thenable's rejection is read through operationState
     await box.poller.submitted();
-    return await fromV3(kind, box, retry);
+    return await fromV3(kind, target, box, retry);
   } catch (e) {
     return failure(kind, e);
   }
 }
 
 /** One poll of a running operation. */
-export async function pollOnce(kind: LroKind, state: string): Promise<LroStatus> {
+export async function pollOnce(kind: LroKind, target: LroTarget, state: string): Promise<LroStatus> {
   const retry = retryAfterCapture();
-  const resume = await resumeFor(kind);
+  const resume = await resumeFor(kind, target);
   try {
-    if (resume.v2) return fromV2(kind, await resume.v2(state, retry.onResponse), retry);
+    if (resume.v2) return fromV2(kind, target, await resume.v2(state, retry.onResponse), retry);
     const box = await resume.v3!(state, retry.onResponse);
     box.poller.catch(() => undefined);
     await box.poller.poll();
-    return await fromV3(kind, box, retry);
+    return await fromV3(kind, target, box, retry);
   } catch (e) {
     return failure(kind, e);
   }

@@ -3,8 +3,8 @@
 // the VM (SSH only, customData cloud-init), power operations, the IP read, and deletion of the group.
 import { armClients } from '../arm/clients';
 import { getConfig } from '../config';
-import type { VmSpec } from '../vms/record';
 import { resourceNames } from '../vms/names';
+import type { VmSpec } from '../vms/record';
 import { armCall, beginV2, beginV3, type LroStatus } from './lro';
 
 export const ADMIN_USERNAME = 'azureuser';
@@ -12,6 +12,7 @@ const VNET_PREFIX = '10.0.0.0/16';
 const SUBNET_PREFIX = '10.0.0.0/24';
 
 const tags = (spec: VmSpec) => ({ 'vm-journal': spec.name });
+const target = (spec: VmSpec, name: string) => ({ resourceGroup: spec.resourceGroup, name });
 
 function networkId(spec: VmSpec, type: string, name: string): string {
   const sub = getConfig().AZURE_SUBSCRIPTION_ID;
@@ -29,7 +30,7 @@ export async function ensureResourceGroup(spec: VmSpec): Promise<void> {
 export async function beginVirtualNetwork(spec: VmSpec): Promise<LroStatus> {
   const { network } = await armClients();
   const n = resourceNames(spec.name);
-  return beginV2('virtualNetwork', (o) =>
+  return beginV2('virtualNetwork', { resourceGroup: spec.resourceGroup, name: n.virtualNetwork }, (o) =>
     network.virtualNetworks.beginCreateOrUpdate(
       spec.resourceGroup,
       n.virtualNetwork,
@@ -65,7 +66,7 @@ export function securityRules(sshSourceCidr: string | undefined) {
 export async function beginNetworkSecurityGroup(spec: VmSpec): Promise<LroStatus> {
   const { network } = await armClients();
   const cidr = getConfig().VM_SSH_SOURCE_CIDR;
-  return beginV2('networkSecurityGroup', (o) =>
+  return beginV2('networkSecurityGroup', target(spec, resourceNames(spec.name).networkSecurityGroup), (o) =>
     network.networkSecurityGroups.beginCreateOrUpdate(
       spec.resourceGroup,
       resourceNames(spec.name).networkSecurityGroup,
@@ -77,7 +78,7 @@ export async function beginNetworkSecurityGroup(spec: VmSpec): Promise<LroStatus
 
 export async function beginPublicIp(spec: VmSpec): Promise<LroStatus> {
   const { network } = await armClients();
-  return beginV2('publicIp', (o) =>
+  return beginV2('publicIp', target(spec, resourceNames(spec.name).publicIp), (o) =>
     network.publicIPAddresses.beginCreateOrUpdate(
       spec.resourceGroup,
       resourceNames(spec.name).publicIp,
@@ -96,7 +97,7 @@ export async function beginPublicIp(spec: VmSpec): Promise<LroStatus> {
 export async function beginNetworkInterface(spec: VmSpec): Promise<LroStatus> {
   const { network } = await armClients();
   const n = resourceNames(spec.name);
-  return beginV2('networkInterface', (o) =>
+  return beginV2('networkInterface', target(spec, n.networkInterface), (o) =>
     network.networkInterfaces.beginCreateOrUpdate(
       spec.resourceGroup,
       n.networkInterface,
@@ -164,7 +165,7 @@ export function virtualMachineParameters(spec: VmSpec, customDataBase64: string)
 
 export async function beginVirtualMachine(spec: VmSpec, customDataBase64: string): Promise<LroStatus> {
   const { compute } = await armClients();
-  return beginV3('virtualMachine', (o) =>
+  return beginV3('virtualMachine', target(spec, spec.name), (o) =>
     compute.virtualMachines.createOrUpdate(
       spec.resourceGroup,
       spec.name,
@@ -179,13 +180,13 @@ export type PowerOperation = 'start' | 'powerOff' | 'restart' | 'deallocate';
 export async function beginPowerOperation(spec: VmSpec, op: PowerOperation): Promise<LroStatus> {
   const { compute } = await armClients();
   const vms = compute.virtualMachines;
-  return beginV3(op, (o) => vms[op](spec.resourceGroup, spec.name, o));
+  return beginV3(op, target(spec, spec.name), (o) => vms[op](spec.resourceGroup, spec.name, o));
 }
 
 /** Deletes the resource group and everything in it; a group that does not exist is already gone. */
 export async function beginDeleteResourceGroup(spec: VmSpec): Promise<LroStatus> {
   const { resources } = await armClients();
-  const r = await beginV2('deleteResourceGroup', (o) =>
+  const r = await beginV2('deleteResourceGroup', target(spec, spec.resourceGroup), (o) =>
     resources.resourceGroups.beginDelete(spec.resourceGroup, o),
   );
   return r.status === 'failed' && r.error.code === 'ResourceGroupNotFound'

@@ -15,7 +15,7 @@ async function listSkus(region: string): Promise<SkuInfo[]> {
   return armCall(async () => {
     const out: SkuInfo[] = [];
     for await (const s of compute.resourceSkus.list({ filter: `location eq '${region}'` })) {
-      if (s.resourceType === 'virtualMachines') out.push(s as SkuInfo);
+      if (s.resourceType === 'virtualMachines') out.push(s);
     }
     return out;
   });

@@ -142,7 +142,8 @@ export async function listVms(o: ListVmsOptions): Promise<{ items: VmRecord[]; n
     const pages = t
       .listEntities<VmEntity>(query)
       .byPage({ maxPageSize: o.limit - items.length, ...(token ? { continuationToken: token } : {}) });
-    const { value: page } = await pages.next();
+    const next: IteratorResult<VmEntity[] & { continuationToken?: string }> = await pages.next();
+    const page = next.done ? undefined : next.value;
     if (!page) break;
     for (const e of page) items.push(fromEntity(e));
     token = page.continuationToken;

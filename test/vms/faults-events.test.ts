@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { createParser } from 'eventsource-parser';
 
 import { sshPublicKey, startVmRuntime, type VmTestRuntime } from './helpers';
 
@@ -29,12 +29,13 @@ async function readWatch(query: string, headers: Record<string, string>, count: 
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
   const out: Sse[] = [];
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
+  const parser = createParser({ onEvent: (e) => out.push({ id: e.id, data: e.data }) });
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   try {
     while (out.length < count) {
       const { value, done } = await reader.read();
       if (done) break;
-      out.push({ id: value.id, data: value.data });
+      parser.feed(value);
     }
   } finally {
     ac.abort();
@@ -46,16 +47,31 @@ async function readWatch(query: string, headers: Record<string, string>, count: 
 describe('faults and events', () => {
   test('429s and 500s from ARM → still running', async () => {
     await t.emulator('PUT', '/_emulator/faults', [
-      { kind: 'throttle', on: 'write', resourceType: 'Microsoft.Network/virtualNetworks', count: 2, retryAfterSeconds: 1 },
+      {
+        kind: 'throttle',
+        on: 'write',
+        resourceType: 'Microsoft.Network/virtualNetworks',
+        count: 2,
+        retryAfterSeconds: 1,
+      },
       { kind: 'serverError', on: 'write', resourceType: 'Microsoft.Network/publicIPAddresses', count: 2 },
       { kind: 'serverError', on: 'read', count: 3 },
-      { kind: 'throttle', on: 'write', resourceType: 'Microsoft.Compute/virtualMachines', count: 1, retryAfterSeconds: 1 },
+      {
+        kind: 'throttle',
+        on: 'write',
+        resourceType: 'Microsoft.Compute/virtualMachines',
+        count: 1,
+        retryAfterSeconds: 1,
+      },
     ]);
     assert.equal((await t.api('POST', '/api/vms', { name: 'flaky1', sshPublicKey: key })).status, 202);
     const vm = await t.waitForStatus('flaky1', 'running', 60_000);
     assert.ok(vm.publicIp);
     const rules = (await t.emulator('GET', '/_emulator/faults')).body.rules;
-    assert.ok(rules.every((r: { remaining: number }) => r.remaining === 0), JSON.stringify(rules));
+    assert.ok(
+      rules.every((r: { remaining: number }) => r.remaining === 0),
+      JSON.stringify(rules),
+    );
     await t.emulator('DELETE', '/_emulator/faults');
   });
 
@@ -81,11 +97,17 @@ describe('faults and events', () => {
     const range = await t.api('GET', '/api/events/range');
     assert.deepEqual(range.body, { earliest: ids[0], latest: ids.at(-1) });
     const after = await t.api('GET', `/api/events?after=${ids[0]}&limit=2`);
-    assert.deepEqual(after.body.map((e: { id: string }) => e.id), ids.slice(1, 3));
+    assert.deepEqual(
+      after.body.map((e: { id: string }) => e.id),
+      ids.slice(1, 3),
+    );
 
     // Resume from the middle: the watch replays what came after, in order.
     const replay = await readWatch('', { 'last-event-id': ids[ids.length - 3] }, 2);
-    assert.deepEqual(replay.map((e) => e.id), ids.slice(-2));
+    assert.deepEqual(
+      replay.map((e) => e.id),
+      ids.slice(-2),
+    );
     assert.equal(JSON.parse(replay[1]!.data).id, ids.at(-1));
 
     // Live: a power operation's events arrive on a watch started before it.

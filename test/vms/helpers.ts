@@ -1,3 +1,5 @@
+// Response bodies are JSON checked by assertions; `any` keeps the tests readable.
+/* eslint-disable @typescript-eslint/no-explicit-any */
 // Integration fixture for the VM feature: the compiled app on the local runtime (Azurite, Durable
 // engine, ARM emulator with short LROs), and small clients for the API and the emulator's admin API.
 import { request } from 'node:https';

@@ -1,3 +1,5 @@
+// Response bodies are JSON checked by assertions; `any` keeps the tests readable.
+/* eslint-disable @typescript-eslint/no-explicit-any */
 // kill -9 of the runtime while a VM is being provisioned, then a new runtime on the same data dir:
 // the orchestration resumes from its history (the ARM poller state included) and the VM ends up
 // running, with exactly one of each resource in ARM.
@@ -24,7 +26,7 @@ function startChild(dataDir: string): Promise<Child> {
   });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /READY (\S+) (\S+)/.exec(out);
       if (m) resolve({ child, baseUrl: m[1]!, armEndpoint: m[2]! });

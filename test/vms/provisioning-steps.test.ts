@@ -9,13 +9,14 @@ import { resetConfigForTests } from '../../lib/config';
 import { type LroStatus, pollOnce } from '../../lib/provisioning/lro';
 import * as steps from '../../lib/provisioning/steps';
 import type { VmSpec } from '../../lib/vms/record';
-import { type Harness, LOC, startHarness, SUB, sshPublicKey } from '../arm/helpers';
+import { type Harness, LOC, sshPublicKey, startHarness, SUB } from '../arm/helpers';
 
 let h: Harness;
 const saved = { ...process.env };
 
 before(async () => {
-  h = await startHarness({ lroMs: 300, publicIpDelayMs: 100 });
+  // Over a second: the SDK's first poll does not see the end, so pollOnce resumes and finishes.
+  h = await startHarness({ lroMs: 1200, publicIpDelayMs: 100 });
   Object.assign(process.env, {
     AzureWebJobsStorage: 'UseDevelopmentStorage=true',
     AZURE_SUBSCRIPTION_ID: SUB,
@@ -56,7 +57,7 @@ async function settle(first: LroStatus): Promise<LroStatus & { polls: number }> 
   let polls = 0;
   while (s.status === 'running') {
     await new Promise((r) => setTimeout(r, s.status === 'running' ? s.retryAfterMs : 0));
-    s = await pollOnce(s.kind, s.state);
+    s = await pollOnce(s.kind, s.target, s.state);
     polls++;
   }
   return { ...s, polls };
