@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { createDurablePlugin } from '../local/durable';
 import { LocalRuntime } from '../local/runtime';
 
 const { values } = parseArgs({
@@ -49,11 +48,7 @@ async function main(): Promise<void> {
   const rt = await LocalRuntime.start({
     appEntry: 'functions/index.ts',
     dataDir,
-    plugins: [
-      createDurablePlugin(
-        values.activities ? { maxConcurrentActivityFunctions: Number(values.activities) } : {},
-      ),
-    ],
+    durable: values.activities ? { maxConcurrentActivityFunctions: Number(values.activities) } : {},
     arm: { lroMs: LRO_MS, publicIpDelayMs: LRO_MS },
     env: { COMMAND_QUEUE_NAME: 'vm-commands' },
     log: () => undefined,

@@ -24,6 +24,8 @@ export function parseTimeSpan(value: string | undefined, fallbackMs: number): nu
   );
 }
 
+const LOCAL_MAX_POLLING_MS = 250;
+
 export interface QueueSettings {
   maxPollingIntervalMs: number;
   visibilityTimeoutMs: number;
@@ -33,12 +35,15 @@ export interface QueueSettings {
   messageEncoding: 'base64' | 'none';
 }
 
-/** Queue trigger settings; locally the polling interval is capped at 1 s so tests and demos stay quick. */
+/**
+ * Queue trigger settings. Locally the polling interval is capped at 250 ms: polling Azurite costs
+ * nothing, and a command then starts its orchestration about as fast as an HTTP call returns.
+ */
 export function queueSettings(hostJson: HostJson): QueueSettings {
   const q = hostJson.extensions?.queues ?? {};
   const batchSize = q.batchSize ?? 16;
   return {
-    maxPollingIntervalMs: Math.min(parseTimeSpan(q.maxPollingInterval, 60_000), 1000),
+    maxPollingIntervalMs: Math.min(parseTimeSpan(q.maxPollingInterval, 60_000), LOCAL_MAX_POLLING_MS),
     visibilityTimeoutMs: parseTimeSpan(q.visibilityTimeout, 0),
     batchSize,
     maxDequeueCount: q.maxDequeueCount ?? 5,

@@ -57,6 +57,9 @@ export class FunctionHost implements HostApi {
     this.#opts = opts;
     this.#log = opts.log ?? consoleSink();
     this.#plugins = opts.plugins ?? [];
+    const names = this.#plugins.map((p) => p.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup) throw new Error(`Host plugin "${dup}" is registered twice.`);
     this.hostJson = readHostJson(opts.appDir);
     this.storageConnectionString = opts.storageConnectionString;
     this.#core = new CoreApi((level, category, message) =>

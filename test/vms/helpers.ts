@@ -4,7 +4,6 @@
 // engine, ARM emulator with short LROs), and small clients for the API and the emulator's admin API.
 import { request } from 'node:https';
 
-import { createDurablePlugin } from '../../local/durable';
 import type { LocalRuntimeOptions } from '../../local/runtime';
 import { sshPublicKey } from '../arm/helpers';
 import { eventually, startTestRuntime, type TestRuntime } from '../helpers/runtime';
@@ -27,7 +26,6 @@ export async function startVmRuntime(
   const { lroMs = 150, publicIpDelayMs = 100, ...rest } = opts;
   const t = await startTestRuntime({
     ...rest,
-    plugins: [createDurablePlugin(), ...(rest.plugins ?? [])],
     arm: { lroMs, publicIpDelayMs, onError: () => undefined, ...(rest.arm || {}) },
     env: { COMMAND_QUEUE_NAME: 'vm-commands', ...rest.env },
   });
