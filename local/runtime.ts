@@ -6,9 +6,10 @@ import { join, resolve } from 'node:path';
 
 import { ArmEmulator, type ArmEmulatorOptions } from './arm';
 import { createDurablePlugin, type DurablePlugin, type DurablePluginOptions } from './durable';
+import { createGuestRunner, type GuestRunnerOptions } from './guest';
 import { FunctionHost } from './host';
 import type { FunctionKeys } from './host/keys';
-import type { LogSink } from './host/logger';
+import { consoleSink, type LogSink } from './host/logger';
 import type { HostPlugin } from './host/types';
 import { freePort } from './ports';
 import { Azurite } from './storage/azurite';
@@ -36,6 +37,12 @@ export interface LocalRuntimeOptions {
   log?: LogSink;
   /** The ARM emulator's options, or false to use the ARM endpoint the settings name (real Azure). */
   arm?: false | Omit<ArmEmulatorOptions, 'dataDir'>;
+  /**
+   * Simulated guests: each VM the emulator boots runs the real agent from its cloud-init payload against
+   * a journal of its own, so logs really flow. Default off (tests that do not need them stay light);
+   * `npm start` turns them on. Ignored when `arm.onGuestBoot` is given.
+   */
+  guests?: boolean | Omit<GuestRunnerOptions, 'dataDir' | 'log'>;
 }
 
 /** The static token the app sends to the emulator (the emulator accepts any bearer token). */
@@ -70,12 +77,15 @@ export class LocalRuntime {
     if (!existsSync(entry))
       throw new Error(`App entry ${entry} does not exist (run \`npm run build\` first).`);
 
+    const log = opts.log ?? consoleSink();
     const azurite = await Azurite.start({ dataDir, ports: opts.storagePorts ?? 'free' });
     const restoreEnv: Record<string, string | undefined> = {};
     let arm: ArmEmulator | undefined;
     try {
       if (opts.arm !== false) {
-        arm = new ArmEmulator({ ...opts.arm, dataDir });
+        const onGuestBoot =
+          opts.arm?.onGuestBoot ?? (opts.guests ? guestRunner(dataDir, opts.guests, log) : undefined);
+        arm = new ArmEmulator({ ...opts.arm, dataDir, onGuestBoot });
         await arm.ready;
       }
       const port = opts.port || (await freePort());
@@ -103,7 +113,7 @@ export class LocalRuntime {
         port,
         keys: opts.keys,
         plugins,
-        log: opts.log,
+        log,
         storageConnectionString: azurite.connectionString,
       });
       await host.start();
@@ -125,6 +135,19 @@ export class LocalRuntime {
       restore(this.#restoreEnv);
     }
   }
+}
+
+function guestRunner(
+  dataDir: string,
+  options: true | Omit<GuestRunnerOptions, 'dataDir' | 'log'>,
+  log: LogSink,
+) {
+  const levels = { info: 'information', warn: 'warning', error: 'error' } as const;
+  return createGuestRunner({
+    ...(options === true ? {} : options),
+    dataDir,
+    log: (level, message) => log({ time: new Date(), level: levels[level], category: 'guest', message }),
+  });
 }
 
 function restore(saved: Record<string, string | undefined>) {

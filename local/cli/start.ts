@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     keys: { functionKey: process.env.LOCAL_FUNCTION_KEY, masterKey: process.env.LOCAL_MASTER_KEY },
     // LOCAL_ARM_EMULATOR=off talks to the ARM endpoint in the settings (real Azure) instead.
     arm: process.env.LOCAL_ARM_EMULATOR === 'off' ? false : {},
+    guests: true,
   });
   const { ports, reused } = runtime.azurite;
   console.log(
