@@ -96,17 +96,9 @@ test('a NIC referencing a missing subnet is refused', async () => {
 });
 
 test('a NIC serves one VM; a NIC in use cannot be deleted; a subnet in use cannot be dropped', async () => {
-  await h.compute.virtualMachines.createOrUpdate(
-    RG,
-    'vm-a',
-    vmParameters(nicId, { computerName: 'vm-a' }),
-  );
+  await h.compute.virtualMachines.createOrUpdate(RG, 'vm-a', vmParameters(nicId, { computerName: 'vm-a' }));
   const second = await armError(
-    h.compute.virtualMachines.createOrUpdate(
-      RG,
-      'vm-b',
-      vmParameters(nicId, { computerName: 'vm-b' }),
-    ),
+    h.compute.virtualMachines.createOrUpdate(RG, 'vm-b', vmParameters(nicId, { computerName: 'vm-b' })),
   );
   assert.deepEqual([second.status, second.code], [400, 'NicInUse']);
   const del = await armError(h.network.networkInterfaces.beginDeleteAndWait(RG, 'vm1-nic'));
@@ -194,11 +186,7 @@ test('VM validation: size, name, computer name, customData, SSH, image, missing 
   );
   assert.deepEqual([image.status, image.code], [404, 'PlatformImageNotFound']);
   const missingNic = await armError(
-    h.compute.virtualMachines.createOrUpdate(
-      RG,
-      'vm-c',
-      vmParameters(nicId.replace(/vm1-nic$/, 'ghost')),
-    ),
+    h.compute.virtualMachines.createOrUpdate(RG, 'vm-c', vmParameters(nicId.replace(/vm1-nic$/, 'ghost'))),
   );
   assert.deepEqual([missingNic.status, missingNic.code], [400, 'InvalidResourceReference']);
 });

@@ -90,11 +90,7 @@ test('create network and VM, power operations, cascade delete leaves nothing', a
 test('VM delete honours deleteOption for disk, NIC and public IP', async () => {
   const rg = 'vmj-delete';
   const n = await createNetwork(h, rg, 'vm2');
-  await h.compute.virtualMachines.createOrUpdate(
-    rg,
-    'vm2',
-    vmParameters(n.nic.id!, { computerName: 'vm2' }),
-  );
+  await h.compute.virtualMachines.createOrUpdate(rg, 'vm2', vmParameters(n.nic.id!, { computerName: 'vm2' }));
   await h.compute.virtualMachines.delete(rg, 'vm2');
   const left = [];
   for await (const r of h.resources.resources.listByResourceGroup(rg)) left.push(r.type);
