@@ -8,23 +8,14 @@ import { isEventId } from '../lib/events/ids';
 import { eventRange, getEvent, latestEvents, listEventsAfter, purgeEvents } from '../lib/events/store';
 import { watchEvents } from '../lib/events/watch';
 import { withProblems } from '../lib/http/problem';
-import { rejectUnknownQuery } from '../lib/http/query';
+import { parseLimit, rejectUnknownQuery } from '../lib/http/query';
 import { SSE_HEADERS, sseStream } from '../lib/http/sse';
-
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
 
 function eventsQuery(q: URLSearchParams) {
   const errors: { field: string; message: string }[] = [];
   const after = q.get('after') ?? undefined;
   if (after !== undefined && !isEventId(after)) errors.push({ field: 'query.after', message: 'an event id' });
-  let limit = DEFAULT_LIMIT;
-  const rawLimit = q.get('limit');
-  if (rawLimit !== null) {
-    limit = /^\d{1,7}$/.test(rawLimit) ? Number(rawLimit) : NaN;
-    if (!(limit >= 1 && limit <= MAX_LIMIT))
-      errors.push({ field: 'query.limit', message: `an integer from 1 to ${MAX_LIMIT}` });
-  }
+  const limit = parseLimit(q, errors);
   const watch = q.get('watch');
   if (watch !== null && watch !== 'true' && watch !== 'false') {
     errors.push({ field: 'query.watch', message: 'true or false' });

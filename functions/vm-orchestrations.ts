@@ -276,6 +276,15 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
   }
 };
 
+/** A failed delete or power operation: the error on the record, a `failed` event, status `failed`. */
+function* recordFailure(progress: Progress, e: unknown): Generator<Task, { status: 'failed' }, unknown> {
+  progress.error = failureInfo(e, progress);
+  progress.event('failed', 'failed');
+  progress.publish();
+  yield progress.record({ status: 'failed' });
+  return { status: 'failed' };
+}
+
 /** A failed create: record the error, delete everything created (the group), then mark `failed`. */
 function* failAndCleanUp(
   context: OrchestrationContext,
@@ -324,11 +333,7 @@ export const deleteVm: OrchestrationHandler = function* (context: OrchestrationC
     yield progress.record({ status: 'deleted', publicIp: null, privateIp: null });
     return { status: 'deleted' };
   } catch (e) {
-    progress.error = failureInfo(e, progress);
-    progress.event('failed', 'failed');
-    progress.publish();
-    yield progress.record({ status: 'failed' });
-    return { status: 'failed' };
+    return yield* recordFailure(progress, e);
   }
 };
 
@@ -352,11 +357,7 @@ export const powerVm: OrchestrationHandler = function* (context: OrchestrationCo
     yield progress.record({ status });
     return { status };
   } catch (e) {
-    progress.error = failureInfo(e, progress);
-    progress.event('failed', 'failed');
-    progress.publish();
-    yield progress.record({ status: 'failed' });
-    return { status: 'failed' };
+    return yield* recordFailure(progress, e);
   }
 };
 

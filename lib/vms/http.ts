@@ -2,11 +2,9 @@
 import type { HttpRequest } from '@azure/functions';
 
 import { payloadTooLarge, validationFailed } from '../errors';
+import { parseLimit } from '../http/query';
 import { isVmName, VM_NAME_RULE } from './names';
 import { VM_STATUSES, type VmStatus } from './status';
-
-export const DEFAULT_LIMIT = 100;
-export const MAX_LIMIT = 1000;
 
 /** The body as UTF-8 text, refusing more than `maxBytes` (413) without reading further. */
 export async function readBodyText(req: HttpRequest, maxBytes: number): Promise<string> {
@@ -43,13 +41,7 @@ export interface ListParams {
 /** `limit` (1–1000, default 100), `status` (one or more, comma-separated), `cursor`. */
 export function parseListParams(q: URLSearchParams): ListParams {
   const errors: { field: string; message: string }[] = [];
-  let limit = DEFAULT_LIMIT;
-  const rawLimit = q.get('limit');
-  if (rawLimit !== null) {
-    limit = /^\d{1,7}$/.test(rawLimit) ? Number(rawLimit) : NaN;
-    if (!(limit >= 1 && limit <= MAX_LIMIT))
-      errors.push({ field: 'query.limit', message: `an integer from 1 to ${MAX_LIMIT}` });
-  }
+  const limit = parseLimit(q, errors);
   let status: VmStatus[] | undefined;
   const rawStatus = q.getAll('status').flatMap((s) => s.split(','));
   if (rawStatus.length > 0) {
