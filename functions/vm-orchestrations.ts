@@ -247,8 +247,10 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
 
     // A Standard static address is allocated with the IP resource, but may show up a little later.
     progress.start('publicIpAddress');
-    yield progress.record();
-    let addresses = (yield context.df.callActivityWithRetry(ACT_ADDRESSES, armRetry, spec)) as arm.Addresses;
+    let [, addresses] = (yield context.df.Task.all([
+      progress.record(),
+      context.df.callActivityWithRetry(ACT_ADDRESSES, armRetry, spec),
+    ])) as [unknown, arm.Addresses];
     while (!addresses.publicIp || !addresses.privateIp) {
       const now = context.df.currentUtcDateTime.getTime();
       if (now >= until)

@@ -43,9 +43,18 @@ export class QueueListener {
     await this.#loop;
   }
 
+  /**
+   * As the WebJobs listener: fetch a batch, and fetch the next one as soon as the messages in flight
+   * drop to newBatchThreshold, so up to batchSize + newBatchThreshold run at once.
+   */
   async #run(): Promise<void> {
     let delay = MIN_POLL_MS;
+    const inFlight = new Set<Promise<void>>();
     while (!this.#stopped) {
+      if (inFlight.size > this.settings.newBatchThreshold) {
+        await Promise.race(inFlight);
+        continue;
+      }
       let messages: DequeuedMessage[] = [];
       try {
         const batch = await this.#queue.receiveMessages({
@@ -54,7 +63,7 @@ export class QueueListener {
         });
         messages = batch.receivedMessageItems;
       } catch (e) {
-        if (this.#stopped) return;
+        if (this.#stopped) break;
         this.#logLine('warning', `Polling queue "${this.queueName}" failed: ${(e as Error).message}`);
       }
       if (messages.length === 0) {
@@ -63,8 +72,14 @@ export class QueueListener {
         continue;
       }
       delay = MIN_POLL_MS;
-      await Promise.all(messages.map((m) => this.#process(m)));
+      for (const m of messages) {
+        const p = this.#process(m)
+          .catch((e: unknown) => this.#logLine('error', `Queue "${this.queueName}": ${(e as Error).message}`))
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
     }
+    await Promise.all(inFlight);
   }
 
   async #process(message: DequeuedMessage): Promise<void> {
