@@ -2,10 +2,11 @@
 import { version } from '../version';
 import { eventsFragment } from './events';
 import { healthFragment } from './health';
+import { journalFragment } from './journal';
 import type { OpenApiFragment } from './types';
 import { vmsFragment } from './vms';
 
-const fragments: OpenApiFragment[] = [healthFragment, vmsFragment, eventsFragment];
+const fragments: OpenApiFragment[] = [healthFragment, vmsFragment, eventsFragment, journalFragment];
 
 export function openApiDocument(serverUrl = '/api'): Record<string, unknown> {
   const paths: Record<string, unknown> = {};

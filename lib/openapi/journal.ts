@@ -1,0 +1,209 @@
+import { type OpenApiFragment, problemResponse } from './types';
+
+const vmName = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+};
+const q = (
+  name: string,
+  description: string,
+  schema: Record<string, unknown> = { type: 'string' },
+  extra = {},
+) => ({
+  name,
+  in: 'query',
+  description,
+  schema,
+  ...extra,
+});
+const ingestResult = {
+  type: 'object',
+  required: ['accepted', 'duplicates', 'expired', 'lastCursor'],
+  properties: {
+    accepted: { type: 'integer', description: 'Entries newly stored' },
+    duplicates: { type: 'integer', description: 'Entries already stored (ignored)' },
+    expired: {
+      type: 'integer',
+      description: 'Entries outside the retained window (older than retention or > 1 day ahead): not stored',
+    },
+    lastCursor: { type: ['string', 'null'] },
+  },
+};
+const ingestBodies = {
+  'application/x-ndjson': { schema: { type: 'string', description: '`journalctl -o json` lines' } },
+  'application/json': {
+    schema: { description: 'One entry object, lines of objects, or an array of objects' },
+  },
+  'application/vnd.fdo.journal': {
+    schema: { type: 'string', format: 'binary', description: 'Journal Export Format' },
+  },
+};
+const listOf = (ref: string) => ({
+  type: 'object',
+  required: ['items', 'nextLink'],
+  properties: {
+    items: { type: 'array', items: { $ref: `#/components/schemas/${ref}` } },
+    nextLink: { type: ['string', 'null'] },
+  },
+});
+
+export const journalFragment: OpenApiFragment = {
+  tags: [{ name: 'journal', description: 'Ingest, query and live-tail a VM systemd journal' }],
+  paths: {
+    '/vms/{name}/journal': {
+      post: {
+        tags: ['journal'],
+        operationId: 'ingestJournal',
+        summary:
+          'Ingest journal entries (all or nothing; body ≤ 8 MiB after gzip; entries ≤ 4 MiB, fields ≤ 2 MiB)',
+        security: [{ ingestToken: [] }],
+        parameters: [
+          vmName,
+          { name: 'Content-Encoding', in: 'header', schema: { enum: ['gzip', 'identity'] } },
+        ],
+        requestBody: { required: true, content: ingestBodies },
+        responses: {
+          '200': { description: 'Stored durably', content: { 'application/json': { schema: ingestResult } } },
+          '400': problemResponse(
+            'A bad entry: `errors[].field` names it, e.g. `entries[3].__CURSOR`; nothing stored',
+          ),
+          '401': problemResponse('Missing or invalid ingest token for this VM'),
+          '413': problemResponse('Body, entry or field above its limit'),
+          '415': problemResponse('Unsupported Content-Type'),
+        },
+      },
+      get: {
+        tags: ['journal'],
+        operationId: 'queryJournal',
+        summary: 'Query entries like journalctl, or live-tail them with follow=true (Server-Sent Events)',
+        parameters: [
+          vmName,
+          q('unit', 'Unit (repeatable)', { type: 'array', items: { type: 'string' } }, { explode: true }),
+          q('boot', '`all` (default), `current`, `0`, `-1`…, or a boot id'),
+          q('priority', '0–7 or emerg…debug: that level and more severe'),
+          q('since', 'ISO 8601, now, today, yesterday, or relative like -15m'),
+          q('until', 'As since'),
+          q('grep', 'Case-insensitive substring of MESSAGE'),
+          q('limit', 'Page size (default 100; for follow, the initial backlog, default 10)', {
+            type: 'integer',
+            minimum: 1,
+            maximum: 1000,
+          }),
+          q('order', 'asc (default) or desc', { enum: ['asc', 'desc'] }),
+          q('cursor', 'Opaque paging cursor from nextLink'),
+          q('format', 'json (default), ndjson, or short (= journalctl -o short)', {
+            enum: ['json', 'ndjson', 'short'],
+          }),
+          q('follow', 'Live tail as text/event-stream; ends within 200 s, reconnect with Last-Event-ID', {
+            enum: ['true', 'false'],
+          }),
+          q('after', 'Offset to resume after (as Last-Event-ID)'),
+          { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': {
+            description: 'Entries (or an SSE stream: `id: <offset>`, `data: <entry JSON>`)',
+            content: {
+              'application/json': { schema: listOf('JournalEntry') },
+              'application/x-ndjson': { schema: { type: 'string' } },
+              'text/plain': { schema: { type: 'string' } },
+              'text/event-stream': { schema: { type: 'string' } },
+            },
+          },
+          '400': problemResponse('Invalid or unknown query parameter'),
+        },
+      },
+    },
+    '/ingest/{name}/{token}/upload': {
+      post: {
+        tags: ['journal'],
+        operationId: 'ingestUpload',
+        summary: 'Ingestion for stock systemd-journal-upload (export format, chunked; stored as it streams)',
+        security: [],
+        parameters: [vmName, { name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          required: true,
+          content: { 'application/vnd.fdo.journal': ingestBodies['application/vnd.fdo.journal'] },
+        },
+        responses: {
+          '202': {
+            description: 'Stored (text/plain, like systemd-journal-remote)',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          '400': problemResponse('A bad entry; entries before it are stored and the detail says how many'),
+          '401': problemResponse('Invalid ingest token for this VM'),
+        },
+      },
+    },
+    '/vms/{name}/units': {
+      get: {
+        tags: ['journal'],
+        operationId: 'listJournalUnits',
+        summary: 'Units seen, with entry counts and first/last time',
+        parameters: [vmName],
+        responses: {
+          '200': { description: 'Units', content: { 'application/json': { schema: listOf('JournalUnit') } } },
+        },
+      },
+    },
+    '/vms/{name}/boots': {
+      get: {
+        tags: ['journal'],
+        operationId: 'listJournalBoots',
+        summary: 'Boots seen, like journalctl --list-boots',
+        parameters: [vmName],
+        responses: {
+          '200': {
+            description: 'Boots, oldest first',
+            content: { 'application/json': { schema: listOf('JournalBoot') } },
+          },
+        },
+      },
+    },
+  },
+  schemas: {
+    JournalEntry: {
+      type: 'object',
+      required: ['offset', 'cursor', 'time', 'realtimeUsec', 'bootId', 'unit', 'fields', 'binaryFields'],
+      properties: {
+        offset: { type: 'string', description: 'Stable, sortable position (SSE id, after=)' },
+        cursor: { type: 'string' },
+        time: { type: 'string', format: 'date-time' },
+        realtimeUsec: { type: 'integer' },
+        bootId: { type: 'string' },
+        unit: { type: 'string' },
+        priority: { type: ['integer', 'null'] },
+        identifier: { type: ['string', 'null'] },
+        pid: { type: ['integer', 'null'] },
+        hostname: { type: ['string', 'null'] },
+        message: { type: ['string', 'null'] },
+        fields: {
+          type: 'object',
+          description: 'Every original field; binary values base64; repeated fields as arrays',
+        },
+        binaryFields: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    JournalUnit: {
+      type: 'object',
+      properties: {
+        unit: { type: 'string' },
+        count: { type: 'integer' },
+        first: { type: 'string' },
+        last: { type: 'string' },
+      },
+    },
+    JournalBoot: {
+      type: 'object',
+      properties: {
+        index: { type: 'integer' },
+        bootId: { type: 'string' },
+        first: { type: 'string' },
+        last: { type: 'string' },
+        count: { type: 'integer' },
+      },
+    },
+  },
+};
