@@ -25,9 +25,30 @@ const cache = new Map<string, Map<string, IndexRow>>();
 
 const rowKeyOf = (kind: 'u' | 'b', name: string) => `${kind}|${escapeKeyPart(name)}`;
 
-/** Folds newly stored records of one bucket into its index rows. Returns the transactions issued. */
-export async function updateIndexes(vm: string, bucket: string, records: JournalRecord[]): Promise<number> {
-  if (records.length === 0) return 0;
+const locks = new Map<string, Promise<unknown>>();
+
+/** Folds newly stored records of one bucket into its index rows. Returns the transactions issued.
+ * Updates of one VM and bucket are serialized within a process; across instances ETags arbitrate. */
+export function updateIndexes(vm: string, bucket: string, records: JournalRecord[]): Promise<number> {
+  if (records.length === 0) return Promise.resolve(0);
+  const key = `${bucket}/${vm}`;
+  const run = (locks.get(key) ?? Promise.resolve()).then(() => updateIndexesNow(vm, bucket, records));
+  const tail = run.catch(() => undefined);
+  locks.set(key, tail);
+  void tail.then(() => locks.get(key) === tail && locks.delete(key));
+  return run;
+}
+
+function isWriteConflict(e: unknown): boolean {
+  const err = e as { statusCode?: number; message?: string };
+  return (
+    err.statusCode === 409 ||
+    err.statusCode === 412 ||
+    /condition specified in the request was not satisfied|already exists/i.test(err.message ?? '')
+  );
+}
+
+async function updateIndexesNow(vm: string, bucket: string, records: JournalRecord[]): Promise<number> {
   const deltas = new Map<string, IndexRow>();
   const fold = (kind: 'u' | 'b', name: string, t: number) => {
     const rk = rowKeyOf(kind, name);
@@ -84,9 +105,9 @@ export async function updateIndexes(vm: string, bucket: string, records: Journal
         if (res.subResponses.some((s) => !s.etag)) cache.delete(key);
         break;
       } catch (e) {
-        const status = (e as { statusCode?: number }).statusCode;
-        if ((status !== 409 && status !== 412) || attempt >= 5) throw e;
+        if (!isWriteConflict(e) || attempt >= 8) throw e;
         cache.delete(key);
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * (attempt + 1)));
       }
     }
   }

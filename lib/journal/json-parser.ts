@@ -140,7 +140,7 @@ function scalar(v: unknown, index: number, name: string): FieldValue | undefined
     if (!Number.isFinite(v)) throw invalidEntry(index, name, 'number out of range');
     return Number.isInteger(v) ? BigInt(v).toString() : String(v);
   }
-  if (Array.isArray(v) && v.every((b) => typeof b === 'number')) return bytesOf(v as number[], index, name);
+  if (Array.isArray(v) && v.every((b) => typeof b === 'number')) return bytesOf(v, index, name);
   return undefined;
 }
 

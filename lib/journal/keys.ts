@@ -14,6 +14,7 @@ const MAX_KEY_PART = 400;
 
 /** Escapes one key part: `%`, `|`, `/ \ # ?` and control characters become %XX (UTF-8 bytes). */
 export function escapeKeyPart(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
   const escaped = s.replace(/[%|/\\#?\u0000-\u001f\u007f-\u009f]/g, (ch) =>
     [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
   );
