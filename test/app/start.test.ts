@@ -29,7 +29,8 @@ describe('npm start', () => {
       const res = await eventually(
         async () => {
           const r = await fetch(`http://127.0.0.1:${port}/api/health`);
-          return r.status === 200 && r;
+          // Healthy, and the banner (printed once everything is up) names the storage ports.
+          return r.status === 200 && /Press Ctrl\+C/.test(output) && r;
         },
         30_000,
         200,
