@@ -21,7 +21,9 @@ const shape = {
   AzureWebJobsStorage__clientId: optionalString,
 
   /** ARM: subscription the VMs are created in; endpoint and CA only change for the local emulator. */
-  AZURE_SUBSCRIPTION_ID: z.guid({ message: 'must be a subscription id (GUID)' }),
+  AZURE_SUBSCRIPTION_ID: z.guid({
+    error: (issue) => (issue.input === undefined ? 'required' : 'must be a subscription id (GUID)'),
+  }),
   AZURE_ARM_ENDPOINT: z.string().url().default('https://management.azure.com'),
   AZURE_ARM_CA_FILE: optionalString,
   /** Static bearer token, for the local ARM emulator only; on Azure the managed identity is used. */
