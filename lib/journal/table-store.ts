@@ -1,10 +1,15 @@
 // Writes journal records to Table Storage: entity-group transactions of ≤ 100 operations per
-// partition, no read before write.
-//  1. overflow rows of large entries (upsert, idempotent);
-//  2. the whole-VM copy `vm|` (upsert: re-sending is harmless and repairs a half-written earlier try);
-//  3. the unit copy `vm|unit` with `create`: this copy decides what is new. A batch that fails with
-//     EntityAlreadyExists is a retry: one range query (RowKeys only) over that batch finds which rows
-//     exist, and only the missing ones are created; the rest are counted as duplicates.
+// partition, no read before write. Every row is `create`d (never upserted), in this order:
+//  1. overflow rows of large entries;
+//  2. the whole-VM copy `vm|`;
+//  3. the unit copy `vm|unit`: this copy decides what is new (accepted vs duplicates).
+// A batch that fails with EntityAlreadyExists is a retry (or a half-written earlier try): one range
+// query (RowKeys only) over that batch finds which rows exist, and only the missing ones are created.
+// Rows are deterministic functions of the entry, so "exists" means "identical": nothing to repair.
+// Why create and not upsert: same cost on Azure (one transaction either way), but Azurite looks an
+// upserted row up twice in its partition (insertOrUpdate → find, then insert → find again), and each
+// lookup scans the partition (LokiJS indexes only PartitionKey): upsert writes ran 2.5-3× slower
+// there (lib/journal/README.md, "Azurite").
 // The caller answers only after every transaction succeeded (at-least-once from the agent, exactly
 // once in storage).
 import type { TableClient, TransactionAction } from '@azure/data-tables';
@@ -100,60 +105,56 @@ async function writeBucket(table: TableClient, vm: string, records: JournalRecor
     list.push({ op: { entity: { partitionKey: pk, rowKey: r.offset, ...columns }, bytes }, record: r });
   }
 
-  const upserts = [...overflow.values(), vmOps].flatMap((ops) => batches(ops, (o) => o));
-  await runLimited(upserts, async (batch) => {
-    await submit(
-      table,
-      batch.map((o) => ['upsert', o.entity, 'Replace'] as TransactionAction),
-      result,
-    );
-  });
+  // Overflow rows first (both copies point at them), then the VM copy, then the unit copy.
+  for (const group of [[...overflow.values()], [vmOps]]) {
+    const ops = group.flatMap((list) => batches(list, (o) => o));
+    await runLimited(ops, async (batch) => void (await createOrResolve(table, batch, result)));
+  }
 
   const creates = [...unitOps.values()].flatMap((ops) => batches(ops, (x) => x.op));
   await runLimited(creates, async (batch) => {
-    const created = await createOrResolve(table, batch, result);
-    result.accepted += created.length;
-    result.duplicates += batch.length - created.length;
-    result.stored.push(...created);
+    const created = await createOrResolve(
+      table,
+      batch.map((x) => x.op),
+      result,
+    );
+    const stored = batch.filter((x) => created.has(x.op));
+    result.accepted += stored.length;
+    result.duplicates += batch.length - stored.length;
+    result.stored.push(...stored.map((x) => x.record));
   });
 }
 
 /** Creates a batch; on a conflict, finds the existing rows with one query and creates the rest. */
-async function createOrResolve(
-  table: TableClient,
-  batch: { op: Op; record: JournalRecord }[],
-  result: WriteResult,
-): Promise<JournalRecord[]> {
+async function createOrResolve(table: TableClient, batch: Op[], result: WriteResult): Promise<Set<Op>> {
   let pending = batch;
   for (let attempt = 0; pending.length > 0; attempt++) {
     try {
       await submit(
         table,
-        pending.map((x) => ['create', x.op.entity] as TransactionAction),
+        pending.map((o) => ['create', o.entity] as TransactionAction),
         result,
       );
-      return batch.filter((x) => pending.includes(x)).map((x) => x.record);
+      return new Set(pending);
     } catch (e) {
       if (!isConflict(e) || attempt >= 3) throw e;
     }
-    const pk = pending[0]!.op.entity.partitionKey;
-    const keys = pending.map((x) => x.op.entity.rowKey).sort();
+    const pk = pending[0]!.entity.partitionKey;
+    const keys = pending.map((o) => o.entity.rowKey).sort();
     const filter = `PartitionKey eq '${esc(pk)}' and RowKey ge '${esc(keys[0]!)}' and RowKey le '${esc(keys.at(-1)!)}'`;
     const existing = new Set<string>();
     for await (const e of table.listEntities({ queryOptions: { filter, select: ['RowKey'] } }))
       existing.add(e.rowKey!);
-    pending = pending.filter((x) => !existing.has(x.op.entity.rowKey));
+    pending = pending.filter((o) => !existing.has(o.entity.rowKey));
   }
-  return [];
+  return new Set();
 }
 
 async function submit(table: TableClient, actions: TransactionAction[], result: WriteResult): Promise<void> {
   result.transactions++;
   if (actions.length === 1) {
     // A single operation needs no transaction envelope.
-    const [kind, entity] = actions[0]!;
-    if (kind === 'create') await table.createEntity(entity);
-    else await table.upsertEntity(entity, 'Replace');
+    await table.createEntity(actions[0]![1]);
     return;
   }
   await table.submitTransaction(actions);

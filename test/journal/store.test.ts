@@ -6,13 +6,18 @@ import { after, before, describe, it } from 'node:test';
 
 import { rotateIngestToken, verifyIngestToken } from '../../lib/ingest-token';
 import { existingBuckets } from '../../lib/journal/buckets';
+import { bucketOf, bucketTable } from '../../lib/journal/buckets';
+import { toRecord } from '../../lib/journal/entry';
 import { readIndex } from '../../lib/journal/indexes';
 import { ingestBody } from '../../lib/journal/ingest';
+import { unitPartition, vmPartition } from '../../lib/journal/keys';
 import { toApiEntry } from '../../lib/journal/model';
 import { parseJournalQuery } from '../../lib/journal/params';
 import { queryJournal } from '../../lib/journal/query';
 import { dropExpiredBuckets } from '../../lib/journal/retention';
 import { formatShort } from '../../lib/journal/short';
+import { writeRecords } from '../../lib/journal/table-store';
+import { tableClient } from '../../lib/storage';
 import {
   BOOT_A,
   BOOT_B,
@@ -64,6 +69,42 @@ describe('journal store and query (Azurite)', () => {
     });
     assert.deepEqual([r2.accepted, r2.duplicates], [0, 14]);
     assert.equal(r2.lastCursor, r1.lastCursor);
+  });
+
+  it('a re-send after a half-written try creates only the missing rows of each copy', async () => {
+    const v = 'vm-half';
+    const rec = (i: number) =>
+      toRecord(
+        new Map([
+          ['__CURSOR', [`s=x;i=${i.toString(16)};b=${BOOT_A};m=0;t=0;x=0`]],
+          ['__REALTIME_TIMESTAMP', [String(START + i)]],
+          ['_SYSTEMD_UNIT', ['half.service']],
+          ['MESSAGE', [i === 3 ? 'y'.repeat(300_000) : `m${i}`]],
+        ]),
+        i,
+      );
+    const records = Array.from({ length: 150 }, (_, i) => rec(i));
+    const w1 = await writeRecords(v, records, NOW_MS);
+    assert.deepEqual([w1.accepted, w1.duplicates], [150, 0]);
+    // Lose some rows of each copy, as a try that died half-way (or a concurrent writer) would leave.
+    const table = await tableClient(bucketTable(bucketOf(START)));
+    const unitPk = unitPartition(v, 'half.service');
+    for (const i of [0, 3, 120]) await table.deleteEntity(unitPk, records[i]!.offset);
+    for (const i of [5, 3, 149]) await table.deleteEntity(vmPartition(v), records[i]!.offset);
+    const w2 = await writeRecords(v, records, NOW_MS);
+    assert.deepEqual([w2.accepted, w2.duplicates], [3, 147]);
+    assert.deepEqual(
+      w2.stored.map((r) => r.offset).sort(),
+      [0, 3, 120].map((i) => records[i]!.offset).sort(),
+    );
+    for (const pk of [unitPk, vmPartition(v)]) {
+      let n = 0;
+      for await (const _ of table.listEntities({ queryOptions: { filter: `PartitionKey eq '${pk}'` } })) n++;
+      assert.equal(n, 150, pk);
+    }
+    const items = (await queryJournal(v, (await q('order=asc&limit=200')).query, NOW_MS)).items;
+    assert.equal(items.length, 150);
+    assert.equal(items[3]!.fields.MESSAGE, 'y'.repeat(300_000));
   });
 
   it('reads the whole VM in order with every field, large values intact', async () => {
