@@ -1,12 +1,13 @@
 #!/bin/sh
 # vm-journal agent: ships this machine's systemd journal to vm-journal, at least once, in order.
 #
-# Reads `journalctl -o json` from the last acknowledged cursor, sends bounded gzip batches with the VM's
-# ingest token, and saves the cursor (write + rename) only after a 2xx. On any failure it keeps the
-# cursor and backs off (exponential, jittered, capped). Between batches it sleeps on a `journalctl
-# --follow` wake-up pipe, so an idle machine costs nothing and a new line is sent within about a second.
-# Uses only what an Ubuntu cloud image has: sh (dash), journalctl, curl, gzip, awk, coreutils.
-# Settings come from the environment (systemd EnvironmentFile, see agent.env); see README.md.
+# One long-lived `journalctl -o json --follow` is the data stream; a long-lived awk cuts it into bounded
+# batches (count, bytes, or FLUSH_DELAY_MS after a batch's first entry); this shell gzips and POSTs each
+# one and, after a 2xx only, saves its last cursor (write + rename). Until then awk reads nothing, so
+# journalctl blocks on the full pipe (bounded memory). Failures: the same batch again, with exponential
+# jittered capped backoff. A restart resumes from the saved cursor. Design and figures: README.md.
+# Uses only what an Ubuntu cloud image has: sh (dash), journalctl, curl, gzip, awk (mawk), coreutils.
+# Settings come from the environment (systemd EnvironmentFile, see agent.env).
 set -u
 umask 077
 
@@ -26,7 +27,7 @@ STATE_DIR=${VMJ_STATE_DIR:-${STATE_DIRECTORY:-/var/lib/vm-journal}}
 RUN_DIR=${VMJ_RUNTIME_DIR:-${RUNTIME_DIRECTORY:-$STATE_DIR/run}}
 MAX_ENTRIES=${VMJ_BATCH_MAX_ENTRIES:-1000}
 MAX_BYTES=${VMJ_BATCH_MAX_BYTES:-1048576}
-FLUSH_DELAY_MS=${VMJ_FLUSH_DELAY_MS:-1000}
+FLUSH_DELAY_MS=${VMJ_FLUSH_DELAY_MS:-1200}
 BACKOFF_MIN_MS=${VMJ_BACKOFF_MIN_MS:-1000}
 BACKOFF_MAX_MS=${VMJ_BACKOFF_MAX_MS:-60000}
 CONNECT_TIMEOUT_S=${VMJ_CONNECT_TIMEOUT_S:-10}
@@ -42,81 +43,114 @@ done
 mkdir -p "$STATE_DIR" "$RUN_DIR" || die "cannot create $STATE_DIR or $RUN_DIR"
 
 CURSOR_FILE=$STATE_DIR/cursor
-BATCH=$RUN_DIR/batch.json.gz
-META=$RUN_DIR/batch.meta
+BATCH=$RUN_DIR/batch.json # written by awk, read here while awk waits for the answer
+BATCH_GZ=$RUN_DIR/batch.json.gz
 JERR=$RUN_DIR/journalctl.err
 RESP=$RUN_DIR/response
 STATUS=$RUN_DIR/status
-WAKE=$RUN_DIR/wake
-
-# --- wake-up: one short line per new journal entry, read from a FIFO -------------------------------
-follower=
-stop() {
-  [ -n "$follower" ] && kill "$follower" 2>/dev/null
-  exit "$1"
-}
-trap 'stop 0' TERM INT HUP
-trap '[ -n "$follower" ] && kill "$follower" 2>/dev/null' EXIT
-
-rm -f "$WAKE" && mkfifo "$WAKE" || die "cannot create the FIFO $WAKE"
-# Follow from one second before now rather than from the tail, so that an entry written while the
-# follower starts still wakes us (extra wake-ups are harmless: they find nothing new).
-# shellcheck disable=SC2086
-journalctl $JOURNALCTL_ARGS --quiet --no-pager --follow --since="@$(($(date +%s) - 1))" \
-  -o json --output-fields=__VMJ_NONE >"$WAKE" &
-follower=$!
-exec 3<"$WAKE"
-
-# Blocks until at least one new entry exists (one read() of the pipe, which also drains it), then lets
-# more arrive for FLUSH_DELAY_MS, so a steady stream costs one batch per interval, not one per entry.
-# While entries keep coming (the last batch was not empty) it only sleeps: the pipe is drained when
-# the agent next goes idle.
+# FIFOs: journalctl and the ticker -> awk (DATA); awk -> shell (READY); shell -> awk (ACK);
+# awk -> ticker (ARM: "a batch has started, tick in FLUSH_DELAY_MS").
+DATA=$RUN_DIR/data READY=$RUN_DIR/ready ACK=$RUN_DIR/ack ARM=$RUN_DIR/arm
 FLUSH_DELAY_S=$(ms_to_s "$FLUSH_DELAY_MS")
-wait_for_entries() {
-  if [ "$1" = 0 ]; then
-    dd bs=65536 count=1 status=none <&3 >/dev/null
-    kill -0 "$follower" 2>/dev/null || die 'the journal follower ended; exiting so that systemd restarts the agent'
-  fi
-  [ "$FLUSH_DELAY_MS" -eq 0 ] || sleep "$FLUSH_DELAY_S"
-}
+# mawk (Ubuntu's awk) fills its whole input buffer before it processes a record unless it runs with
+# -W interactive; gawk and busybox awk process lines as they arrive and do not know the option.
+AWK_INTERACTIVE=
+case $(awk -W version 2>&1 </dev/null) in *mawk*) AWK_INTERACTIVE='-W interactive' ;; esac
 
-# --- reading a batch -------------------------------------------------------------------------------
-# Writes at most MAX_ENTRIES entries / MAX_BYTES bytes (at least one entry) after the cursor, gzipped, to
-# $BATCH; sets n (entries), full (1 if more may follow at once), gone (1 if the saved cursor is no
-# longer in the journal), last (cursor of the last entry in the batch), jrc (1 if journalctl failed).
-# `--cursor` (not --after-cursor) starts AT the saved entry, which is dropped if it is still there: if it
-# is not, the journal was vacuumed past it and --after-cursor would silently skip one more entry.
-read_batch() {
-  if [ -n "$cursor" ]; then
-    set -- --cursor="$cursor"
-  elif [ "$from_head" = 1 ]; then
-    set --
-  else
-    set -- --boot
-  fi
+# --- the reader: journalctl | awk, plus a ticker for the time bound ---------------------------------
+# awk cuts a batch when it reaches MAX_ENTRIES / MAX_BYTES (always at least one entry) or at the first
+# tick after its first entry, writes it to $BATCH and posts "batch <n> <last cursor>" on READY, then
+# reads nothing more until the shell answers "ok" on ACK. A tick is the two bytes \001\n written by the
+# ticker into the same FIFO as journalctl: a write of 2 bytes is atomic, and journalctl's JSON never
+# contains a raw \001 (control characters are escaped), so a record ending in \001 is a tick and what
+# precedes it is the start of an entry that journalctl wrote in several pieces.
+# `--cursor` (not --after-cursor) starts AT the saved entry, which awk drops; if the first entry is not
+# the saved one, the journal was vacuumed past it (--after-cursor would silently skip one more entry):
+# awk posts "gone". On EOF (journalctl ended) it posts "end".
+# `--merge`: journalctl 252 restricts `--follow` to the current boot unless --merge (or --boot) is
+# given, which would skip the rest of an earlier boot after the saved cursor. (The first start reads
+# the current boot: --boot, which journalctl refuses to combine with --merge.)
+AWK_READER='
+function cursor_of(line) {
+  if (match(line, /"__CURSOR":"[^"]*"/)) return substr(line, RSTART + 12, RLENGTH - 13)
+  return ""
+}
+function cut() {
+  close(batch)
+  printf "batch %d %s\n", n, cursor_of(last) > ready
+  fflush(ready)
+  if ((getline answer < ack) <= 0 || answer != "ok") exit 1
+  n = 0; bytes = 0
+}
+BEGIN { printf "" > ready; fflush(ready); check = (saved != "") }
+{
+  if (substr($0, length($0)) == "\001") { # a tick (after a piece of an entry, or alone)
+    piece = piece substr($0, 1, length($0) - 1)
+    armed = 0
+    if (n > 0) cut()
+    next
+  }
+  line = piece $0; piece = ""
+  if (check) {
+    check = 0
+    if (cursor_of(line) == saved) next
+    print "gone 0 -" > ready
+    exit 0
+  }
+  size = length(line) + 1
+  if (n > 0 && bytes + size > max_b) cut()
+  print line > batch
+  n++; bytes += size; last = line
+  if (n == 1 && !armed) { print "" > arm; fflush(arm); armed = 1 }
+  if (n >= max_n) cut()
+}
+END { printf "end %d -\n", n > ready }
+'
+
+pids=
+stop_reader() {
+  exec 4<&- 5>&-
+  [ -z "$pids" ] || kill $pids 2>/dev/null
+  [ -z "$pids" ] || wait $pids 2>/dev/null
+  pids=
+}
+trap 'stop_reader; exit 0' TERM INT HUP
+trap 'stop_reader' EXIT
+
+# start_reader SAVED_CURSOR [journalctl position arguments]: awk drops the entry SAVED_CURSOR (or says
+# "gone" if the first entry is another one); with an empty SAVED_CURSOR it keeps the first entry.
+start_reader() {
+  saved=$1
+  shift
+  rm -f "$DATA" "$READY" "$ACK" "$ARM" "$BATCH" &&
+    mkfifo "$DATA" "$READY" "$ACK" "$ARM" || die "cannot create FIFOs in $RUN_DIR"
   # shellcheck disable=SC2086
-  journalctl $JOURNALCTL_ARGS --quiet --no-pager --all -o json "$@" 2>"$JERR" | LC_ALL=C awk -v max_n="$MAX_ENTRIES" -v max_b="$MAX_BYTES" -v saved="$cursor" -v meta="$META" '
-    function cursor_of(line) {
-      if (match(line, /"__CURSOR":"[^"]*"/)) return substr(line, RSTART + 12, RLENGTH - 13)
-      return ""
-    }
-    NR == 1 && saved != "" { if (cursor_of($0) == saved) next; gone = 1; exit }
-    {
-      size = length($0) + 1
-      if (n > 0 && bytes + size > max_b) { full = 1; exit }
-      print; n++; bytes += size; last = cursor_of($0)
-      if (n >= max_n) { full = 1; exit }
-    }
-    END { printf "%d %d %d %s\n", n, full, gone, last > meta }
-  ' | gzip -1 -c >"$BATCH"
-  read -r n full gone last <"$META" || die "cannot read $META"
-  jrc=0
-  [ ! -s "$JERR" ] || jrc=1 # journalctl's status is lost in the pipe; it reports failures on stderr
+  journalctl $JOURNALCTL_ARGS --quiet --no-pager --all --no-tail -o json --follow "$@" >"$DATA" 2>"$JERR" &
+  pids=$!
+  # The ticker: one `sleep` per batch, none while idle. It opens DATA only to write a tick, so that
+  # awk sees EOF when journalctl ends.
+  (
+    exec 6<>"$ARM"
+    while :; do
+      read -r _ <&6 || continue # only a signal interrupts it: the ticker itself keeps ARM open
+      sleep "$FLUSH_DELAY_S"
+      printf '\001\n' >"$DATA"
+    done
+  ) </dev/null &
+  pids="$pids $!"
+  # shellcheck disable=SC2086
+  LC_ALL=C awk $AWK_INTERACTIVE -v max_n="$MAX_ENTRIES" -v max_b="$MAX_BYTES" -v saved="$saved" -v batch="$BATCH" \
+    -v ready="$READY" -v ack="$ACK" -v arm="$ARM" "$AWK_READER" <"$DATA" &
+  pids="$pids $!"
+  # The shell keeps ACK open read-write, so that it never blocks opening it (and a signal can never
+  # interrupt that open, which would wake awk's reading side with a spurious EOF).
+  exec 5<>"$ACK"
+  exec 4<"$READY" # returns once awk has opened it
 }
 
 # --- sending a batch -------------------------------------------------------------------------------
 # The token is re-read for every request (rotation needs no restart) and reaches curl through a
-# here-document on stdin (no fork, nothing on disk, never on a command line).
+# here-document on stdin (nothing on disk, never on a command line).
 send_batch() {
   token=
   read -r token <"$TOKEN_FILE" 2>/dev/null
@@ -124,10 +158,10 @@ send_batch() {
     status=000 why="no token in $TOKEN_FILE"
     return 1
   fi
-  curl --silent --show-error --config - --output "$RESP" --write-out '%{http_code}' \
+  curl -q --silent --show-error --config - --output "$RESP" --write-out '%{http_code}' \
     --connect-timeout "$CONNECT_TIMEOUT_S" --max-time "$REQUEST_TIMEOUT_S" \
     -H 'Content-Type: application/x-ndjson' -H 'Content-Encoding: gzip' -H 'Expect:' \
-    -A 'vm-journal-agent/1' --data-binary @"$BATCH" "$INGEST_URL" >"$STATUS" 2>"$RUN_DIR/curl.err" <<EOF
+    -A 'vm-journal-agent/1' --data-binary @"$BATCH_GZ" "$INGEST_URL" >"$STATUS" 2>"$RUN_DIR/curl.err" <<EOF
 header = "Authorization: Bearer $token"
 EOF
   rc=$?
@@ -142,7 +176,7 @@ EOF
 }
 
 save_cursor() {
-  printf '%s\n' "$last" >"$CURSOR_FILE.tmp" && mv -f "$CURSOR_FILE.tmp" "$CURSOR_FILE" ||
+  printf '%s\n' "$1" >"$CURSOR_FILE.tmp" && mv -f "$CURSOR_FILE.tmp" "$CURSOR_FILE" ||
     die "cannot write $CURSOR_FILE"
 }
 
@@ -160,6 +194,24 @@ backoff() {
   delay=$((delay / 2 + r % (delay / 2 + 1)))
   log 4 "$1; retrying in $(ms_to_s "$delay") s (failure $failures)"
   sleep "$(ms_to_s "$delay")"
+}
+
+# Sends the batch awk has posted until it is accepted. Returns 1 when the reader must be restarted
+# with smaller batches (413).
+deliver() {
+  gzip -1 -c "$BATCH" >"$BATCH_GZ" || die "cannot write $BATCH_GZ"
+  until send_batch; do
+    if [ "$status" = 413 ] && [ "$MAX_ENTRIES" -gt 1 ]; then
+      MAX_ENTRIES=$(((MAX_ENTRIES + 1) / 2)) MAX_BYTES=$(((MAX_BYTES + 1) / 2))
+      log 4 "batch too large for the server; now at most $MAX_ENTRIES entries / $MAX_BYTES bytes"
+      return 1
+    fi
+    backoff "sending $1 entries failed: $why"
+  done
+  if [ "$failures" -gt 0 ]; then
+    log 6 "sending again after $failures failure(s)"
+    failures=0
+  fi
 }
 
 # --- main loop -------------------------------------------------------------------------------------
@@ -181,33 +233,43 @@ else
 fi
 
 while :; do
-  read_batch
-  if [ "$n" -eq 0 ]; then
-    if [ "$gone" = 1 ] || { [ "$jrc" != 0 ] && [ -n "$cursor" ]; }; then
-      log 4 "the saved cursor is no longer in the journal (vacuumed or rotated away); restarting from the oldest entry"
-      cursor= from_head=1
-      continue
-    fi
-    if [ "$jrc" != 0 ]; then
-      backoff "journalctl failed ($jrc): $(head -c 300 "$JERR")"
-      continue
-    fi
-    wait_for_entries 0
-    continue
-  fi
-  if send_batch; then
-    save_cursor
-    cursor=$last from_head=0
-    if [ "$failures" -gt 0 ]; then
-      log 6 "sending again after $failures failure(s)"
-      failures=0
-    fi
-    [ "$full" = 1 ] || wait_for_entries "$n"
+  if [ -n "$cursor" ]; then
+    start_reader "$cursor" --merge --cursor="$cursor"
+  elif [ "$from_head" = 1 ]; then
+    start_reader "" --merge
   else
-    if [ "$status" = 413 ] && [ "$MAX_ENTRIES" -gt 1 ]; then
-      MAX_ENTRIES=$(((MAX_ENTRIES + 1) / 2)) MAX_BYTES=$(((MAX_BYTES + 1) / 2))
-      log 4 "batch too large for the server; now at most $MAX_ENTRIES entries / $MAX_BYTES bytes"
+    # First start: from the first entry of the current boot (kept: there is no saved entry to drop).
+    # shellcheck disable=SC2086
+    first=$(journalctl $JOURNALCTL_ARGS --quiet --no-pager --boot -o json --output-fields=__CURSOR 2>"$JERR" |
+      sed -n 's/.*"__CURSOR":"\([^"]*\)".*/\1/p;q')
+    if [ -z "$first" ]; then
+      backoff "cannot read the current boot: $(head -c 300 "$JERR")"
+      continue
     fi
-    backoff "sending $n entries failed: $why"
+    start_reader "" --merge --cursor="$first"
   fi
+  what=end
+  while read -r what n last <&4; do
+    [ "$what" = batch ] || break
+    deliver "$n" || break
+    save_cursor "$last"
+    cursor=$last from_head=0
+    printf 'ok\n' >&5
+  done
+  stop_reader
+  case $what in
+  batch) ;; # 413: read again with the smaller limits
+  gone)
+    log 4 "the saved cursor is no longer in the journal (vacuumed or rotated away); restarting from the oldest entry"
+    cursor= from_head=1
+    ;;
+  *)
+    if [ -s "$JERR" ] && [ -n "$cursor" ] && grep -q 'cursor' "$JERR"; then
+      log 4 "the saved cursor is no longer usable ($(head -c 200 "$JERR")); restarting from the oldest entry"
+      cursor= from_head=1
+    else
+      backoff "journalctl ended: $(head -c 300 "$JERR")"
+    fi
+    ;;
+  esac
 done

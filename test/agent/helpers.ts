@@ -61,6 +61,14 @@ export async function journalCursors(dir: string): Promise<string[]> {
     .map((l) => (JSON.parse(l) as { __CURSOR: string }).__CURSOR);
 }
 
+function readSavedCursor(stateDir: string): string | undefined {
+  try {
+    return readFileSync(join(stateDir, 'cursor'), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 let vmCounter = 0;
 
 export interface AgentRig {
@@ -157,11 +165,14 @@ export async function makeAgentRig(
           async () => {
             const [journal, stored] = await Promise.all([journalCursors(journalDir), storedEntries(t, vm)]);
             const storedCursors = stored.map((e) => e.cursor);
-            last = `journal ${journal.length}, stored ${stored.length}`;
+            last = `journal ${journal.length}, stored ${stored.length}, saved cursor ${readSavedCursor(stateDir) === journal.at(-1) ? '= last' : 'behind'}`;
             if (new Set(storedCursors).size !== storedCursors.length) throw new Error(`duplicates: ${last}`);
             const want = new Set([...journal, ...alsoStored]);
             const same = storedCursors.length === want.size && storedCursors.every((c) => want.has(c));
-            return same && journal.length > 0
+            // In sync also means acknowledged: the agent saved the last cursor (it does so after the 2xx, so
+            // a test that stops the agent right after the entries are stored would otherwise race it).
+            const saved = same ? readSavedCursor(stateDir) : undefined;
+            return same && journal.length > 0 && saved === journal.at(-1)
               ? { stored: stored.length, journal: journal.length }
               : undefined;
           },
