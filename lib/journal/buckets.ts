@@ -1,7 +1,7 @@
 // Time buckets: one table per UTC day of __REALTIME_TIMESTAMP (`journal20250131`). Retention drops a
 // whole table (one request, no per-entity deletes); a query only visits the days its time range
 // covers and that exist. The list of existing bucket tables is cached briefly per process.
-import type { TableServiceClient } from '@azure/data-tables';
+import type { TableClient, TableServiceClient } from '@azure/data-tables';
 
 import { getConfig } from '../config';
 import { azureCredential } from '../credential';
@@ -50,17 +50,51 @@ export function tableService(): Promise<TableServiceClient> {
   return service;
 }
 
+const readers = new Map<string, Promise<TableClient>>();
+
+/** A client for reading one bucket table. Unlike lib/storage's tableClient it never creates the table
+ * (that is a request of its own on every cold start); a query of a missing table is a 404. */
+export function bucketReader(bucket: string): Promise<TableClient> {
+  let reader = readers.get(bucket);
+  if (!reader) {
+    reader = (async () => {
+      const { TableClient } = await import('@azure/data-tables');
+      const c = getConfig();
+      const cs = c.AzureWebJobsStorage;
+      if (cs)
+        return TableClient.fromConnectionString(cs, bucketTable(bucket), {
+          allowInsecureConnection: cs.includes('http://'),
+        });
+      const uri =
+        c.AzureWebJobsStorage__tableServiceUri ??
+        `https://${c.AzureWebJobsStorage__accountName}.table.core.windows.net`;
+      return new TableClient(uri, bucketTable(bucket), await azureCredential());
+    })();
+    reader.catch(() => readers.delete(bucket));
+    readers.set(bucket, reader);
+  }
+  return reader;
+}
+
 let listed: { at: number; buckets: Set<string> } | undefined;
 
-/** Existing bucket days, ascending (cached LIST_TTL_MS; buckets this process wrote are added at once). */
-export async function existingBuckets(nowMs = Date.now(), fresh = false): Promise<string[]> {
+/** Existing bucket days, ascending (cached LIST_TTL_MS; buckets this process wrote are added at once).
+ * `stats.requests` counts the listing's requests when it is not cached. */
+export async function existingBuckets(
+  nowMs = Date.now(),
+  fresh = false,
+  stats?: { requests: number },
+): Promise<string[]> {
   if (fresh || !listed || nowMs - listed.at > LIST_TTL_MS) {
     const svc = await tableService();
     const buckets = new Set<string>();
     const filter = `TableName ge '${BUCKET_PREFIX}0' and TableName le '${BUCKET_PREFIX}99999999'`;
-    for await (const t of svc.listTables({ queryOptions: { filter } })) {
-      const m = /^journal(\d{8})$/.exec(t.name ?? '');
-      if (m) buckets.add(m[1]!);
+    for await (const page of svc.listTables({ queryOptions: { filter } }).byPage()) {
+      if (stats) stats.requests++;
+      for (const t of page) {
+        const m = /^journal(\d{8})$/.exec(t.name ?? '');
+        if (m) buckets.add(m[1]!);
+      }
     }
     listed = { at: nowMs, buckets };
   }
@@ -79,4 +113,5 @@ export function forgetBucket(bucket: string): void {
 export function resetBucketsForTests(): void {
   listed = undefined;
   service = undefined;
+  readers.clear();
 }

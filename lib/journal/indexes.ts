@@ -7,7 +7,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 
 import { tableClient } from '../storage';
-import { bucketTable, existingBuckets, retainedRange } from './buckets';
+import { bucketReader, bucketTable, existingBuckets, retainedRange } from './buckets';
 import type { JournalRecord } from './entry';
 import { escapeKeyPart, indexPartition } from './keys';
 import { esc } from './table-store';
@@ -195,6 +195,50 @@ async function loadIndex(vm: string, nowMs: number): Promise<VmIndex> {
     units: [...units.values()].sort((a, b) => a.unit.localeCompare(b.unit)),
     boots: [...boots.values()].sort((a, b) => a.firstUsec - b.firstUsec),
     buckets: byBucket,
+  };
+}
+
+/** One bucket's index summary of some units (all of the VM's without `units`): entry count and time
+ * range, for sizing a query window. One point read per unit (one partition query for the whole VM);
+ * undefined if the bucket has no index rows for them. */
+export async function readBucketSummary(
+  vm: string,
+  bucket: string,
+  units: string[] | undefined,
+  stats: { requests: number },
+): Promise<{ count: number; first: number; last: number } | undefined> {
+  const table = await bucketReader(bucket);
+  const pk = indexPartition(vm);
+  const rows: Record<string, unknown>[] = [];
+  try {
+    if (units?.length) {
+      await Promise.all(
+        units.map(async (u) => {
+          stats.requests++;
+          try {
+            rows.push(await table.getEntity<Record<string, unknown>>(pk, rowKeyOf('u', u)));
+          } catch (e) {
+            if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+          }
+        }),
+      );
+    } else {
+      const filter = `PartitionKey eq '${esc(pk)}' and RowKey ge 'u|' and RowKey lt 'u}'`;
+      for await (const page of table
+        .listEntities<Record<string, unknown>>({ queryOptions: { filter } })
+        .byPage()) {
+        stats.requests++;
+        rows.push(...page);
+      }
+    }
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+  }
+  if (rows.length === 0) return undefined;
+  return {
+    count: rows.reduce((n, r) => n + Number(r.count), 0),
+    first: Math.min(...rows.map((r) => Number(r.first))),
+    last: Math.max(...rows.map((r) => Number(r.last))),
   };
 }
 

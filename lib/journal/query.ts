@@ -2,15 +2,19 @@
 // else the whole-VM copy `vm|`, in the bucket tables its time range covers, newest first for `desc`.
 // Filters run in the service where Table queries can express them (time range via RowKey, priority
 // `p le N`, boot `b eq id`); `grep` runs here on the message.
-// Table queries return RowKeys ascending only, so `desc` reads a window just below the upper bound
-// sized from the index's entry density (≈ 1.5× the rows it needs), widening if that was too few.
+// Table queries return RowKeys ascending only, so `desc` walks the day tables newest first and stops as
+// soon as it has enough; in each it reads a window just below the upper bound, sized from the density
+// this process saw in its last read of that partition (≈ 1.5× the rows it needs), widening if that was
+// too few. With nothing learned yet (a cold instance) it reads the day's first page of 1000: that is the
+// whole answer for a unit with ≤ 1000 entries that day; for a busier one it then reads that day's index
+// row of the unit (one point read) to place and size one window. So the common newest-N query is one
+// request, cached or not (two across a day boundary; three for a busy unit on a cold instance).
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 
-import { tableClient } from '../storage';
-import { bucketEnd, bucketOf, bucketStart, bucketTable, existingBuckets, retainedRange } from './buckets';
+import { bucketEnd, bucketOf, bucketReader, bucketStart, existingBuckets, retainedRange } from './buckets';
 import { decodeEntity, joinChunks, type StoredEntry } from './entity';
-import { readIndex } from './indexes';
-import { offsetAtTime, overflowPartition, unitPartition, vmPartition } from './keys';
+import { readBucketSummary } from './indexes';
+import { offsetAtTime, offsetTime, overflowPartition, unitPartition, vmPartition } from './keys';
 import { esc } from './table-store';
 
 export interface JournalQuery {
@@ -51,7 +55,7 @@ export async function queryJournal(vm: string, q: JournalQuery, nowMs = Date.now
   const { oldest } = retainedRange(nowMs);
   const firstBucket = lo ? bucketOf(Number(lo.slice(0, 16))) : oldest;
   const lastBucket = hi === '~' ? '99999999' : bucketOf(Number(hi.slice(0, 16)));
-  let buckets = (await existingBuckets(nowMs)).filter(
+  let buckets = (await existingBuckets(nowMs, false, stats)).filter(
     (b) => b >= oldest && b >= firstBucket && b <= lastBucket,
   );
   if (q.order === 'desc') buckets = buckets.reverse();
@@ -61,7 +65,7 @@ export async function queryJournal(vm: string, q: JournalQuery, nowMs = Date.now
   for (const bucket of buckets) {
     const remaining = q.limit - items.length;
     if (remaining <= 0) break;
-    const table = await tableClient(bucketTable(bucket));
+    const table = await bucketReader(bucket);
     const perPartition = await Promise.all(
       partitions.map((pk) =>
         q.order === 'asc'
@@ -102,15 +106,29 @@ async function readAsc(
   const pages = table
     .listEntities<Record<string, unknown>>({ queryOptions: { filter: serverFilter(pk, lo, hi, q) } })
     .byPage({ maxPageSize: pageSize });
-  for await (const page of pages) {
-    stats.requests++;
-    for (const row of page) {
-      const e = await decodeRow(table, vm, row, stats);
-      if (matchesGrep(e, q.grep)) out.push(e);
-      if (out.length >= want) return out;
+  try {
+    for await (const page of pages) {
+      stats.requests++;
+      for (const row of page) {
+        const e = await decodeRow(table, vm, row, stats);
+        if (matchesGrep(e, q.grep)) out.push(e);
+        if (out.length >= want) return out;
+      }
     }
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode !== 404) throw e; // a table dropped since it was listed
   }
   return out;
+}
+
+/** Per (bucket, partition), from this process's last unfiltered newest-first read of it: the newest row's
+ * time and the mean spacing of the rows returned. Sizes the next window so that it is one request. */
+const hints = new Map<string, { last: number; spacing: number }>();
+const MAX_HINTS = 10_000;
+
+/** Forget learned window sizes (a cold instance; tests and the benchmark). */
+export function forgetQueryHints(): void {
+  hints.clear();
 }
 
 async function readDesc(
@@ -127,48 +145,97 @@ async function readDesc(
 ): Promise<StoredEntry[]> {
   const floor = lo > offsetAtTime(bucketStart(bucket)) ? lo : offsetAtTime(bucketStart(bucket));
   const top = hi < offsetAtTime(bucketEnd(bucket) + 1) ? hi : offsetAtTime(bucketEnd(bucket) + 1);
-  // Window size from the index: the unit's (or VM's) newest time and mean spacing in this bucket.
-  const index = await readIndex(vm, nowMs);
-  const inBucket = index.buckets.get(bucket);
-  const units = q.units?.length ? q.units : [...(inBucket?.keys() ?? [])];
-  let count = 0;
-  let first = Infinity;
-  let last = 0;
-  for (const u of units) {
-    const s = inBucket?.get(u);
-    if (!s) continue;
-    count += s.count;
-    first = Math.min(first, s.first);
-    last = Math.max(last, s.last);
+  const topUsec = offsetTime(top);
+  const key = `${bucket}/${pk}`;
+  const hint = hints.get(key);
+  const serverFiltered = q.priority !== undefined || q.bootId !== undefined;
+  let found: Row[] = []; // ascending, grep applied
+  let anchor: number;
+  let spacing: number;
+  let done = false;
+  if (hint) {
+    // The hint is the density of all rows; a filter keeps fewer of them.
+    spacing = hint.spacing * (q.grep ? 4 : 1.5) * (serverFiltered ? 4 : 1);
+    anchor = Math.min(topUsec, hint.last + 1);
+  } else {
+    // Nothing known: one page over the whole day. A partition with ≤ 1000 matching rows that day (most
+    // units) is answered by it; for a busier one the page's rows give the density for one sized window.
+    const probe = await readRange(table, vm, pk, floor, top, q, stats, true);
+    if (!probe.more) {
+      found = probe.rows;
+      done = true;
+    }
+    // Cut short: this day's index row(s) say where the unit's newest entries are and how dense.
+    const s = done ? undefined : await readBucketSummary(vm, bucket, q.units, stats);
+    const n = probe.scanned.length;
+    const probeLast = n ? offsetTime(probe.scanned[n - 1]!.rowKey!) : 0;
+    const density = s && s.count > 1 ? (s.last - s.first) / (s.count - 1) : undefined;
+    const probeDensity = n > 1 ? (probeLast - offsetTime(probe.scanned[0]!.rowKey!)) / (n - 1) : 60_000_000;
+    spacing = (density ?? probeDensity) * (q.grep ? 4 : 1.5) * (s && serverFiltered ? 4 : 1);
+    anchor = Math.min(topUsec, s ? s.last + 1 : Math.max(nowMs * 1000, probeLast + 1));
   }
-  const topUsec = Math.min(Number(top.slice(0, 16)), last > 0 ? last + 1 : Infinity);
-  const spacing = count > 1 ? (last - first) / (count - 1) : 60_000_000;
-  const factor = (q.grep ? 4 : 1.5) * (q.priority !== undefined || q.bootId ? 4 : 1);
-  let width = Math.max(1000, Math.ceil(spacing * want * factor));
+  let width = Math.max(1000, Math.ceil(spacing * want));
   let upper = top;
-  const found: StoredEntry[] = [];
-  for (;;) {
-    const from = Math.max(0, (Number.isFinite(topUsec) ? topUsec : Number(top.slice(0, 16))) - width);
-    let lower = offsetAtTime(from);
+  while (!done) {
+    let lower = offsetAtTime(anchor - width);
     if (lower < floor) lower = floor;
-    // Newest window first; rows newer than the index knows (written since) are included too.
-    const windowRows: StoredEntry[] = [];
+    // Newest window first; rows newer than the hint knows (written since) are included too.
+    const window = await readRange(table, vm, pk, lower, upper, q, stats, false);
+    found = [...window.rows, ...found];
+    if (found.length >= want || lower <= floor) break;
+    upper = lower;
+    width *= 8;
+  }
+  const newest = await Promise.all(
+    found
+      .slice(-want)
+      .reverse()
+      .map((row) => decodeRow(table, vm, row, stats)),
+  );
+  if (!serverFiltered && !q.grep && newest.length > 1) {
+    const t0 = offsetTime(newest.at(-1)!.offset);
+    const t1 = offsetTime(newest[0]!.offset);
+    hints.delete(key);
+    if (hints.size >= MAX_HINTS) hints.delete(hints.keys().next().value!);
+    hints.set(key, { last: t1, spacing: Math.max(1, (t1 - t0) / (newest.length - 1)) });
+  }
+  return newest;
+}
+
+/** Rows of [lower, upper) in one partition, ascending, server filters applied and grep matched (only the
+ * first page with `firstPageOnly`: `more` says whether it was cut short). A missing table reads empty. */
+async function readRange(
+  table: TableClient,
+  vm: string,
+  pk: string,
+  lower: string,
+  upper: string,
+  q: JournalQuery,
+  stats: { requests: number },
+  firstPageOnly: boolean,
+): Promise<{ rows: Row[]; scanned: Row[]; more: boolean }> {
+  const scanned: Row[] = [];
+  let more = false;
+  try {
     const pages = table
       .listEntities<Record<string, unknown>>({ queryOptions: { filter: serverFilter(pk, lower, upper, q) } })
       .byPage({ maxPageSize: 1000 });
     for await (const page of pages) {
       stats.requests++;
-      for (const row of page) windowRows.push(await decodeRow(table, vm, row, stats, true));
+      scanned.push(...page);
+      if (firstPageOnly) {
+        more = !!page.continuationToken;
+        break;
+      }
     }
-    const matched = windowRows.filter((e) => matchesGrep(e, q.grep));
-    found.unshift(...matched);
-    if (found.length >= want || lower <= floor) break;
-    upper = lower;
-    width *= 8;
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode !== 404) throw e;
   }
-  const newest = found.slice(-want).reverse();
-  // Overflow rows are fetched only for the entries returned.
-  return Promise.all(newest.map((e) => completeOverflow(table, vm, e, stats)));
+  if (!q.grep) return { rows: scanned, scanned, more };
+  const rows: Row[] = [];
+  for (const row of scanned)
+    if (matchesGrep(await decodeRow(table, vm, row, stats, true), q.grep)) rows.push(row);
+  return { rows, scanned, more };
 }
 
 const pendingOverflow = new WeakMap<StoredEntry, Row>();
