@@ -6,29 +6,14 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { GuestHandle, GuestInfo } from '../arm/guests';
 import { AgentService, parseEnvFile } from './agent-service';
 import { agentFromCustomData } from './cloud-init';
 import { agentLogEntry, bootEntries, type GuestIdentity, Trickle } from './entries';
 import { JournalWriter } from './journal-writer';
 import { missingGuestTools } from './tools';
 
-/** The fields the ARM emulator hands over (local/arm/guests.ts GuestInfo). */
-export interface GuestInfo {
-  subscriptionId: string;
-  resourceGroup: string;
-  vmName: string;
-  vmId: string;
-  bootId: string;
-  customData: string;
-  computerName: string;
-  adminUsername: string;
-  publicIp: string | null;
-  privateIp: string | null;
-}
-
-export interface GuestHandle {
-  stop(): Promise<void>;
-}
+export type { GuestHandle, GuestInfo };
 
 export interface GuestRunnerOptions {
   /** Each VM gets <dataDir>/guests/<vmName>-<vmId>/ (journal, agent files, state). */

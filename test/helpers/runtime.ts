@@ -37,18 +37,20 @@ export async function startTestRuntime(opts: LocalRuntimeOptions = {}): Promise<
   };
 }
 
+type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
+
 /** Polls `check` until it returns a truthy value or the time is up. */
 export async function eventually<T>(
   check: () => T | Promise<T>,
   timeoutMs = 10_000,
   everyMs = 50,
-): Promise<NonNullable<T>> {
+): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: Error | undefined;
   while (Date.now() < deadline) {
     try {
       const v = await check();
-      if (v) return v;
+      if (v) return v as Truthy<T>;
     } catch (e) {
       last = e instanceof Error ? e : new Error(String(e));
     }
