@@ -639,9 +639,21 @@ export class DurableEngine {
     await this.store.appendHistory(record.instanceId, record.executionId, startLength, newEvents, deletes);
     inst.carriedInbox = [];
     const snapshot = JSON.stringify({ ...record, lastUpdatedTime: undefined });
-    if (snapshot !== inst.persisted || terminal) {
-      await this.store.putInstance(record);
-      inst.persisted = snapshot;
+    const changed = snapshot !== inst.persisted || terminal;
+    // The history is committed: the scheduled work can start now. The instance row (status, custom
+    // status) is written afterwards, still within the episode so that its writes stay in order; a lost
+    // row write is repaired from history at start-up. A terminal row is written before anyone is told.
+    if (!terminal) for (const e of toDispatch) this.dispatch(inst, e);
+    if (changed) {
+      try {
+        await this.store.putInstance(record);
+        inst.persisted = snapshot;
+      } catch (e) {
+        // Work is already under way: a failed row write must not reload the instance (that would start
+        // it twice). The row is written again by the next episode.
+        if (terminal) throw e;
+        this.log('warning', `durable: status row of ${record.instanceId} not written: ${String(e)}`);
+      }
     }
 
     if (terminal) {
@@ -651,9 +663,7 @@ export class DurableEngine {
       const waiters = this.completionWaiters.get(record.instanceId) ?? [];
       this.completionWaiters.delete(record.instanceId);
       for (const w of waiters) w();
-      return;
     }
-    for (const e of toDispatch) this.dispatch(inst, e);
   }
 
   private finishRecord(inst: Instance, terminal: HistoryEvent): void {
