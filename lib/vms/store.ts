@@ -1,6 +1,8 @@
 // VM records in Table Storage (`vms`): one entity per VM (PartitionKey 'vm', RowKey = name) holding
 // the record as JSON plus `status` as a column for filtering. Every change is a read-modify-write with
 // the entity's ETag (If-Match), retried on 412, so concurrent writers never lose each other's updates.
+// The record and ETag this process last read or wrote are kept, so that the common case (nobody else
+// wrote since) is one conditional write instead of a read and a write; a stale copy only costs a 412.
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 
 import { badRequest, conflict, validationFailed } from '../errors';
@@ -11,6 +13,7 @@ import { VM_STATUSES, type VmStatus } from './status';
 export const VMS_TABLE = 'vms';
 const PK = 'vm';
 const MAX_ETAG_RETRIES = 20;
+const MAX_KNOWN = 1000;
 
 interface VmEntity {
   partitionKey: string;
@@ -37,12 +40,30 @@ export interface StoredVm {
   etag: string;
 }
 
+/** Last record and ETag seen per VM, by table client (a new storage account starts empty). */
+const lastKnown = new WeakMap<TableClient, Map<string, StoredVm>>();
+
+function remember(t: TableClient, record: VmRecord, etag: string | undefined): void {
+  let known = lastKnown.get(t);
+  if (!known) lastKnown.set(t, (known = new Map<string, StoredVm>()));
+  known.delete(record.name);
+  if (etag === undefined) return;
+  known.set(record.name, { record: structuredClone(record), etag });
+  if (known.size > MAX_KNOWN) known.delete(known.keys().next().value!);
+}
+
 export async function getVm(name: string): Promise<StoredVm | undefined> {
+  const t = await table();
   try {
-    const e: TableEntityResult<VmEntity> = await (await table()).getEntity<VmEntity>(PK, name);
-    return { record: fromEntity(e), etag: e.etag };
+    const e: TableEntityResult<VmEntity> = await t.getEntity<VmEntity>(PK, name);
+    const stored = { record: fromEntity(e), etag: e.etag };
+    remember(t, stored.record, stored.etag);
+    return stored;
   } catch (err) {
-    if (statusCode(err) === 404) return undefined;
+    if (statusCode(err) === 404) {
+      lastKnown.get(t)?.delete(name);
+      return undefined;
+    }
     throw err;
   }
 }
@@ -62,8 +83,10 @@ export async function insertVm(
   }
   const record = build(existing?.record);
   try {
-    if (existing) await t.updateEntity(toEntity(record), 'Replace', { etag: existing.etag });
-    else await t.createEntity(toEntity(record));
+    const written = existing
+      ? await t.updateEntity(toEntity(record), 'Replace', { etag: existing.etag })
+      : await t.createEntity(toEntity(record));
+    remember(t, record, written.etag);
   } catch (err) {
     if (statusCode(err) === 409 || statusCode(err) === 412) {
       throw conflict(`A VM named '${name}' already exists.`);
@@ -88,21 +111,36 @@ export async function updateVm(
   change: (current: VmRecord) => VmRecord,
 ): Promise<VmRecord | undefined> {
   const t = await table();
+  // A remembered copy is only trusted once its conditional write succeeds: anything it decides (no
+  // change, an error) is decided again on a fresh read.
+  let stored: StoredVm | undefined = lastKnown.get(t)?.get(name);
+  let fresh = false;
   for (let attempt = 0; attempt < MAX_ETAG_RETRIES; attempt++) {
-    const stored = await getVm(name);
-    if (!stored) return undefined;
+    if (!stored) {
+      stored = await getVm(name);
+      fresh = true;
+      if (!stored) return undefined;
+    }
     let next: VmRecord;
     try {
       next = change(structuredClone(stored.record));
     } catch (e) {
+      if (!fresh) {
+        stored = undefined;
+        continue;
+      }
       if ((e as Error).name === 'NoChange') return stored.record;
       throw e;
     }
     try {
-      await t.updateEntity(toEntity(next), 'Replace', { etag: stored.etag });
+      const written = await t.updateEntity(toEntity(next), 'Replace', { etag: stored.etag });
+      remember(t, next, written.etag);
       return next;
     } catch (err) {
-      if (statusCode(err) !== 412) throw err;
+      const code = statusCode(err);
+      if (code !== 412 && (fresh || code !== 404)) throw err;
+      lastKnown.get(t)?.delete(name);
+      stored = undefined;
     }
   }
   throw conflict(`The VM '${name}' is being changed by many requests at once; try again.`);
