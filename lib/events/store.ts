@@ -59,16 +59,60 @@ export async function appendEvent(
   data: unknown,
   opts: AppendOptions = {},
 ): Promise<StoredEvent | undefined> {
+  const [stored] = await appendEvents([{ kind, subject, data, opts }]);
+  return stored;
+}
+
+export interface EventToAppend {
+  kind: EventKind;
+  subject: string;
+  data: unknown;
+  opts?: AppendOptions;
+}
+
+/** At most 33 events (3 rows each) fit the 100 operations of one entity-group transaction. */
+const EVENTS_PER_TRANSACTION = 33;
+
+/**
+ * Appends several events in order, in one transaction when they fit (one round trip, all or none).
+ * Returns each stored event, or undefined for a duplicate. When a dedupe key is already taken, the
+ * transaction fails as a whole and the events are appended one at a time instead.
+ */
+export async function appendEvents(items: readonly EventToAppend[]): Promise<(StoredEvent | undefined)[]> {
+  if (items.length === 0) return [];
+  if (items.length > EVENTS_PER_TRANSACTION) {
+    const out: (StoredEvent | undefined)[] = [];
+    for (let i = 0; i < items.length; i += EVENTS_PER_TRANSACTION)
+      out.push(...(await appendEvents(items.slice(i, i + EVENTS_PER_TRANSACTION))));
+    return out;
+  }
+  const built = items.map(buildEvent);
+  try {
+    await (await table()).submitTransaction(built.flatMap((b) => b.actions));
+  } catch (e) {
+    const deduped = items.some((i) => i.opts?.dedupeKey);
+    if (!deduped || statusCode(e) !== 409) throw e;
+    if (items.length === 1) return [undefined];
+    const out: (StoredEvent | undefined)[] = [];
+    for (const i of items) out.push(...(await appendEvents([i])));
+    return out;
+  }
+  for (const b of built) for (const l of listeners) l(b.event);
+  return built.map((b) => b.event);
+}
+
+function buildEvent(i: EventToAppend): { event: StoredEvent; actions: TransactionAction[] } {
+  const opts = i.opts ?? {};
   const id = newEventId();
   const ce = new CloudEvent<unknown>({
     specversion: '1.0',
     id,
     source: EVENT_SOURCE,
-    type: EVENT_TYPES[kind],
-    subject,
+    type: EVENT_TYPES[i.kind],
+    subject: i.subject,
     time: opts.time ?? new Date().toISOString(),
     datacontenttype: 'application/json',
-    data,
+    data: i.data,
   });
   ce.validate();
   const event = JSON.parse(JSON.stringify(ce)) as StoredEvent;
@@ -80,14 +124,7 @@ export async function appendEvent(
   if (opts.dedupeKey) {
     actions.push(['create', { partitionKey: PK, rowKey: `k-${dedupeKeyRow(opts.dedupeKey)}`, id }]);
   }
-  try {
-    await (await table()).submitTransaction(actions);
-  } catch (e) {
-    if (opts.dedupeKey && statusCode(e) === 409) return undefined;
-    throw e;
-  }
-  for (const l of listeners) l(event);
-  return event;
+  return { event, actions };
 }
 
 // Table keys forbid / \ # ? and control characters.

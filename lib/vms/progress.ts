@@ -2,7 +2,7 @@
 // Applied only while the record still belongs to the orchestration's command (same `seq`), so a stale
 // or replayed orchestration never overwrites a newer command's state. Events carry dedupe keys, so an
 // activity that is retried appends each event once.
-import { appendEvent } from '../events/store';
+import { appendEvents } from '../events/store';
 import type { EventKind } from '../events/types';
 import { type Provisioning, toApiVm, type VmRecord } from './record';
 import type { VmStatus } from './status';
@@ -40,11 +40,13 @@ export async function applyProgress(u: ProgressUpdate): Promise<VmRecord | undef
     return r;
   });
   if (!record || record.seq !== u.seq) return record;
-  for (const e of u.events ?? []) {
-    await appendEvent(e.kind, u.name, e.data ?? toApiVm(record), {
-      dedupeKey: `${u.instanceId}/${e.key}`,
-      time: u.at,
-    });
-  }
+  await appendEvents(
+    (u.events ?? []).map((e) => ({
+      kind: e.kind,
+      subject: u.name,
+      data: e.data ?? toApiVm(record),
+      opts: { dedupeKey: `${u.instanceId}/${e.key}`, time: u.at },
+    })),
+  );
   return record;
 }
