@@ -166,8 +166,11 @@ function* awaitOperations(
         message: 'ARM did not finish the operation in time.',
       });
     }
-    const waitMs = Math.min(...running.map(({ s }) => (s.status === 'running' ? s.retryAfterMs : 0)));
-    if (waitMs > 0) yield context.df.createTimer(new Date(Math.min(now + waitMs, until)));
+    // Retry-After counts from ARM's response (retryAt), not from this replay's later clock.
+    const next = Math.min(
+      ...running.map(({ s }) => (s.status === 'running' ? (s.retryAt ?? now + s.retryAfterMs) : now)),
+    );
+    if (next > now) yield context.df.createTimer(new Date(Math.min(next, until)));
     const polled = (yield context.df.Task.all(
       running.map(({ s }) =>
         context.df.callActivityWithRetry(

@@ -31,7 +31,16 @@ export interface LroTarget {
 }
 
 export type LroStatus =
-  | { status: 'running'; kind: LroKind; target: LroTarget; state: string; retryAfterMs: number }
+  | {
+      status: 'running';
+      kind: LroKind;
+      target: LroTarget;
+      state: string;
+      retryAfterMs: number;
+      /** When to poll next (epoch ms): Retry-After counted from the response that carried it (absent
+       * in histories recorded before it existed). */
+      retryAt?: number;
+    }
   | { status: 'succeeded'; kind: LroKind }
   | { status: 'failed'; kind: LroKind; error: ArmErrorInfo };
 
@@ -40,20 +49,30 @@ export const DEFAULT_POLL_MS = 2000;
 interface RetryAfterCapture {
   onResponse: (r: { headers: { get(name: string): string | undefined } }) => void;
   ms(): number;
+  /** Epoch ms to poll again: the wait counts from the response, not from when the orchestrator runs. */
+  at(): number;
 }
 
-/** Remembers the last Retry-After ARM sent (seconds or an HTTP date). */
+/** Remembers the last Retry-After ARM sent (seconds or an HTTP date) and when it arrived. */
 function retryAfterCapture(): RetryAfterCapture {
   let ms: number | undefined;
+  let receivedAt: number | undefined;
+  const wait = () => (ms === undefined || !Number.isFinite(ms) ? DEFAULT_POLL_MS : Math.min(ms, 60_000));
   return {
     onResponse(r) {
       const v = r.headers.get('retry-after');
       if (v === undefined || v === '') return;
       const secs = Number(v);
-      ms = Number.isFinite(secs) ? secs * 1000 : Math.max(0, Date.parse(v) - Date.now());
+      receivedAt = Date.now();
+      ms = Number.isFinite(secs) ? secs * 1000 : Math.max(0, Date.parse(v) - receivedAt);
     },
-    ms: () => (ms === undefined || !Number.isFinite(ms) ? DEFAULT_POLL_MS : Math.min(ms, 60_000)),
+    ms: wait,
+    at: () => (receivedAt ?? Date.now()) + wait(),
   };
+}
+
+function running(kind: LroKind, target: LroTarget, state: string, retry: RetryAfterCapture): LroStatus {
+  return { status: 'running', kind, target, state, retryAfterMs: retry.ms(), retryAt: retry.at() };
 }
 
 /** Runs an ARM call: transient failures become TransientArmError (retried by the orchestrator). */
@@ -138,7 +157,7 @@ function fromV2(kind: LroKind, target: LroTarget, p: V2Poller, retry: RetryAfter
   const s = p.getOperationState();
   if (s.status === 'failed' || s.status === 'canceled') return failure(kind, s.error ?? new Error(s.status));
   if (p.isDone()) return { status: 'succeeded', kind };
-  return { status: 'running', kind, target, state: p.toString(), retryAfterMs: retry.ms() };
+  return running(kind, target, p.toString(), retry);
 }
 
 async function fromV3(
@@ -151,7 +170,7 @@ async function fromV3(
   if (s?.status === 'failed' || s?.status === 'canceled')
     return failure(kind, s.error ?? new Error(s.status));
   if (box.poller.isDone) return { status: 'succeeded', kind };
-  return { status: 'running', kind, target, state: await box.poller.serialize(), retryAfterMs: retry.ms() };
+  return running(kind, target, await box.poller.serialize(), retry);
 }
 
 /** Starts a core-lro 2 operation (the SDK sends the request and one immediate poll). */
