@@ -32,8 +32,9 @@ export async function handleVmCommand(message: unknown, context: InvocationConte
   }
   const client = df.getClient(context);
   const instanceId = instanceIdFor(cmd.name, cmd.seq);
-  if (await instanceExists(client, instanceId)) return; // redelivered: already started
-  const stored = await getVm(cmd.name);
+  // Both reads at once (the record read is wasted only for a redelivered message).
+  const [exists, stored] = await Promise.all([instanceExists(client, instanceId), getVm(cmd.name)]);
+  if (exists) return; // redelivered: already started
   if (!stored || stored.record.seq !== cmd.seq) {
     context.warn(`Command ${cmd.kind} #${cmd.seq} for ${cmd.name} was superseded; ignored.`);
     return;
