@@ -224,36 +224,40 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
   try {
     progress.start('resourceGroup');
     progress.event('provisioning', 'provisioning');
-    const [, rg] = (yield context.df.Task.all([
-      progress.record({ status: 'provisioning' }),
+    // ARM calls are scheduled before the record write: activities start in that order, and the ARM
+    // work is what the next step waits for.
+    const [rg] = (yield context.df.Task.all([
       context.df.callActivityWithRetry(ACT_RESOURCE_GROUP, armRetry, spec),
-    ])) as [unknown, LroStatus];
+      progress.record({ status: 'provisioning' }),
+    ])) as [LroStatus, unknown];
     settle(progress, ['resourceGroup'], [rg]);
 
     // The network resources do not depend on each other: created in parallel.
     const network: BeginStep[] = ['virtualNetwork', 'networkSecurityGroup', 'publicIp'];
     progress.start(...network);
-    const [, ...started] = (yield context.df.Task.all([
-      progress.record(),
-      ...network.map((s) => begin(context, s, spec)),
-    ])) as [unknown, ...LroStatus[]];
+    const started = (
+      (yield context.df.Task.all([
+        ...network.map((s) => begin(context, s, spec)),
+        progress.record(),
+      ])) as LroStatus[]
+    ).slice(0, network.length);
     settle(progress, network, yield* awaitOperations(context, started, until));
 
     for (const step of ['networkInterface', 'virtualMachine'] as const) {
       progress.start(step);
-      const [, first] = (yield context.df.Task.all([progress.record(), begin(context, step, spec)])) as [
-        unknown,
+      const [first] = (yield context.df.Task.all([begin(context, step, spec), progress.record()])) as [
         LroStatus,
+        unknown,
       ];
       settle(progress, [step], yield* awaitOperations(context, [first], until));
     }
 
     // A Standard static address is allocated with the IP resource, but may show up a little later.
     progress.start('publicIpAddress');
-    let [, addresses] = (yield context.df.Task.all([
-      progress.record(),
+    let [addresses] = (yield context.df.Task.all([
       context.df.callActivityWithRetry(ACT_ADDRESSES, armRetry, spec),
-    ])) as [unknown, arm.Addresses];
+      progress.record(),
+    ])) as [arm.Addresses, unknown];
     while (!addresses.publicIp || !addresses.privateIp) {
       const now = context.df.currentUtcDateTime.getTime();
       if (now >= until)
@@ -349,9 +353,9 @@ export const powerVm: OrchestrationHandler = function* (context: OrchestrationCo
   const progress = new Progress(context, input);
   try {
     progress.start(op);
-    const [, first] = (yield context.df.Task.all([progress.record(), begin(context, op, input.spec)])) as [
-      unknown,
+    const [first] = (yield context.df.Task.all([begin(context, op, input.spec), progress.record()])) as [
       LroStatus,
+      unknown,
     ];
     settle(progress, [op], yield* awaitOperations(context, [first], deadline(context)));
     const status = TRANSITIONS[command].done;
