@@ -111,6 +111,8 @@ async function updateIndexesNow(vm: string, bucket: string, records: JournalReco
       }
     }
   }
+  // This instance's own reads see its writes at once; other instances within READ_TTL_MS.
+  readCache.delete(vm);
   return transactions;
 }
 
