@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { z } from 'zod';
 
+import { sendJson as send } from '../http-json';
 import { checkApiVersion } from './apiVersions';
 import type { ArmResponse, HandlerContext, World } from './context';
 import { ArmError } from './errors';
@@ -21,21 +22,6 @@ export interface ServerDeps {
   records: Records;
   throttle: Throttle | undefined;
   resetState(): Promise<void>;
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, {
-    ...(body !== undefined ? { 'Content-Type': 'application/json; charset=utf-8' } : {}),
-    'Content-Length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(res.req.method === 'HEAD' ? undefined : text);
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

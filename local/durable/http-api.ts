@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { problem } from '../../lib/http/problem';
+import { sendJson } from '../http-json';
 import { managementUrls, WEBHOOK_PATH } from './client-data';
 import type { DurableEngine } from './engine';
 import { historyForStatus, parseJsonText } from './history';
@@ -148,21 +149,6 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
 }
 
 // ---- helpers ------------------------------------------------------------------------------------------
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, {
-    ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}),
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
 
 /** Reads the body; an oversized one is drained (not kept) so the connection stays usable, then refused. */
 function readBody(req: IncomingMessage): Promise<string> {

@@ -1,27 +1,18 @@
 // kill -9 of the runtime mid-orchestration, then a new runtime on the same data: the instance resumes
 // from its persisted history and activities whose completion was recorded do not run again.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
+import { childPids, startReadyChild } from '../helpers/child';
 import { type Harness, startHarness } from './harness';
 
-function startChild(dataDir: string): Promise<{ child: ChildProcess; baseUrl: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/durable/kill-child.ts', dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\S+)/.exec(out);
-      if (m) resolve({ child, baseUrl: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
-  });
+async function startChild(dataDir: string): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const { child, fields } = await startReadyChild('test/durable/kill-child.ts', [dataDir]);
+  return { child, baseUrl: fields[0]! };
 }
 
 function lines(file: string): number[] {
@@ -42,17 +33,6 @@ function waitForLines(dir: string, file: string, n: number): Promise<number[]> {
     const watcher = watch(dir, check);
     check();
   });
-}
-
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
 }
 
 function waitExit(pid: number): Promise<void> {

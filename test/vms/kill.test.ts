@@ -4,13 +4,14 @@
 // the orchestration resumes from its history (the ARM poller state included) and the VM ends up
 // running, with exactly one of each resource in ARM.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 
+import { childPids, startReadyChild } from '../helpers/child';
 import { eventually } from '../helpers/runtime';
 import { sshPublicKey } from './helpers';
 
@@ -20,31 +21,10 @@ interface Child {
   armEndpoint: string;
 }
 
-function startChild(dataDir: string): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/vms/kill-child.ts', dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\S+) (\S+)/.exec(out);
-      if (m) resolve({ child, baseUrl: m[1]!, armEndpoint: m[2]! });
-    });
-    child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
-  });
+async function startChild(dataDir: string): Promise<Child> {
+  const { child, fields } = await startReadyChild('test/vms/kill-child.ts', [dataDir]);
+  return { child, baseUrl: fields[0]!, armEndpoint: fields[1]! };
 }
-
-const childPids = (pid: number): number[] => {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-};
 
 const alive = (pid: number) => {
   try {
