@@ -48,20 +48,25 @@ const isGzip = (req: HttpRequest) => {
 const bodyOf = (req: HttpRequest): AsyncIterable<Uint8Array> =>
   (req.body as unknown as AsyncIterable<Uint8Array> | null) ?? (async function* () {})();
 
-/** POST /api/vms/{name}/journal: the agent's batches (JSON lines, JSON array or export format). */
+/**
+ * POST /api/vms/{name}/journal: the agent's batches (JSON lines, JSON array or export format), all or
+ * nothing; with stream=true, one long (chunked) request stored as it arrives, without a body limit.
+ */
 export async function ingestJournal(req: HttpRequest): Promise<HttpResponseInit> {
   const vm = vmName(req);
-  rejectUnknownQuery(req.query, []);
+  rejectUnknownQuery(req.query, ['stream']);
+  const stream = req.query.get('stream') ?? 'false';
+  if (stream !== 'true' && stream !== 'false')
+    throw validationFailed([{ field: 'query.stream', message: 'true or false' }]);
   const auth = req.headers.get('authorization') ?? '';
   await requireToken(vm, /^Bearer\s+(\S+)$/i.exec(auth)?.[1]);
   const length = Number(req.headers.get('content-length') ?? '0');
-  if (length > MAX_BODY_BYTES)
+  if (stream === 'false' && length > MAX_BODY_BYTES)
     throw payloadTooLarge(`The body exceeds ${MAX_BODY_BYTES} bytes; send smaller batches.`);
   const r = await ingestBody(vm, bodyOf(req), {
     format: formatFromContentType(req.headers.get('content-type')),
     gzip: isGzip(req),
-    mode: 'atomic',
-    maxBodyBytes: MAX_BODY_BYTES,
+    ...(stream === 'true' ? { mode: 'streaming' } : { mode: 'atomic', maxBodyBytes: MAX_BODY_BYTES }),
   });
   return {
     status: 200,

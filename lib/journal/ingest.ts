@@ -3,10 +3,13 @@
 //  - atomic (POST /api/vms/{name}/journal, the agent's bounded batches): the whole body (≤ 8 MiB after
 //    decompression, else 413) is parsed and validated first; any bad entry is a 400 and nothing of the
 //    request is stored.
-//  - streaming (POST /api/ingest/{name}/{token}/upload, systemd-journal-upload sends its whole backlog
-//    in one chunked request): entries are written every STREAM_BATCH entries; on a bad entry the
-//    entries before it are stored and the 400 says how many and the last stored cursor (the uploader
-//    resends from its saved cursor, and duplicates are ignored).
+//  - streaming (POST /api/vms/{name}/journal?stream=true, the agent's long chunked request of gzip
+//    members; POST /api/ingest/{name}/{token}/upload, systemd-journal-upload's backlog or --follow):
+//    entries are stored as they arrive: every STREAM_BATCH entries, and whenever no further entry
+//    arrives within STREAM_IDLE_MS (a trickle is stored, and live tails notified, within milliseconds).
+//    No body limit (memory holds one pending batch); on a bad entry the entries before it are stored and
+//    the 400 says how many and the last stored cursor (the client resends from its saved cursor, and
+//    duplicates are ignored).
 import { createGunzip } from 'node:zlib';
 
 import { AppError, isAppError, payloadTooLarge, unsupportedMediaType } from '../errors';
@@ -21,6 +24,8 @@ import { writeRecords } from './table-store';
 
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const STREAM_BATCH = 2000;
+/** Streaming mode: pending entries are stored when the body pauses this long. */
+export const STREAM_IDLE_MS = 25;
 
 export type IngestFormat = 'json' | 'export';
 
@@ -69,15 +74,36 @@ export async function ingestBody(
 
   let pending: JournalRecord[] = [];
   let index = 0;
+  let storing = false;
+  const flush = async () => {
+    storing = true;
+    await store(vm, pending, result, opts.nowMs);
+    pending = [];
+    storing = false;
+  };
+  const it = (entries as AsyncIterable<RawEntry>)[Symbol.asyncIterator]();
   try {
-    for await (const raw of entries as AsyncIterable<RawEntry>) {
-      pending.push(toRecord(raw, index++));
-      if (opts.mode === 'streaming' && pending.length >= STREAM_BATCH) {
-        await store(vm, pending, result, opts.nowMs);
-        pending = [];
-      }
+    for (;;) {
+      const next = it.next();
+      let step: IteratorResult<RawEntry> | 'idle';
+      if (opts.mode === 'streaming' && pending.length > 0) {
+        // Store what we have if the body pauses: a trickle must not wait for STREAM_BATCH entries.
+        // (Promise.race attaches a handler to `next`, so it may settle while we store.)
+        let timer: NodeJS.Timeout | undefined;
+        const idle = new Promise<'idle'>((r) => (timer = setTimeout(() => r('idle'), STREAM_IDLE_MS)));
+        step = await Promise.race([next, idle]).finally(() => clearTimeout(timer));
+        if (step === 'idle') {
+          await flush();
+          step = await next;
+        }
+      } else step = await next;
+      if (step.done) break;
+      pending.push(toRecord(step.value, index++));
+      if (opts.mode === 'streaming' && pending.length >= STREAM_BATCH) await flush();
     }
   } catch (e) {
+    // A bad entry in streaming mode: the good entries before it are stored, and the error says so.
+    if (opts.mode === 'streaming' && isAppError(e) && !storing) await flush();
     if (
       opts.mode === 'streaming' &&
       isAppError(e) &&
@@ -90,8 +116,11 @@ export async function ingestBody(
       ]);
     }
     throw e;
+  } finally {
+    // Ends the parser (and gunzip) if we stopped early; not awaited, a pending read may still run.
+    it.return?.(undefined).catch(() => undefined);
   }
-  await store(vm, pending, result, opts.nowMs);
+  await flush();
   return result;
 }
 

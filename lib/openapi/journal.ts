@@ -58,19 +58,33 @@ export const journalFragment: OpenApiFragment = {
         operationId: 'ingestJournal',
         summary:
           'Ingest journal entries (all or nothing; body ≤ 8 MiB after gzip; entries ≤ 4 MiB, fields ≤ 2 MiB)',
+        description:
+          'With `stream=true` the body is one long request (chunked; with gzip, any number of concatenated ' +
+          'gzip members, e.g. one per batch) and entries are stored as they arrive (at the latest ~25 ms ' +
+          'after the body pauses), with no body limit (entry and field limits stay). The 200 comes when the ' +
+          'body ends; on a bad entry the entries before it are stored and the 400 says how many ' +
+          '(`errors[].field` `stored`) and the last stored cursor. Clients resend from their last ' +
+          'acknowledged cursor; entries already stored count as duplicates.',
         security: [{ ingestToken: [] }],
         parameters: [
           vmName,
+          q(
+            'stream',
+            'true: store as the body arrives (long chunked request); default false (all or nothing)',
+            {
+              enum: ['true', 'false'],
+            },
+          ),
           { name: 'Content-Encoding', in: 'header', schema: { enum: ['gzip', 'identity'] } },
         ],
         requestBody: { required: true, content: ingestBodies },
         responses: {
           '200': { description: 'Stored durably', content: { 'application/json': { schema: ingestResult } } },
           '400': problemResponse(
-            'A bad entry: `errors[].field` names it, e.g. `entries[3].__CURSOR`; nothing stored',
+            'A bad entry: `errors[].field` names it, e.g. `entries[3].__CURSOR`; nothing stored (stream=true: the entries before it are stored)',
           ),
           '401': problemResponse('Missing or invalid ingest token for this VM'),
-          '413': problemResponse('Body, entry or field above its limit'),
+          '413': problemResponse('Body (not with stream=true), entry or field above its limit'),
           '415': problemResponse('Unsupported Content-Type'),
         },
       },
