@@ -26,9 +26,10 @@
 // Load rates are printed as it grows. In-memory because LokiJS's fs persistence re-serializes the
 // whole database into one JSON string every 5 s (≈ 1 KB a row; V8 strings stop at 512 MiB).
 // Sizes: BENCH_ROUNDS (5), BENCH_ROUND_ENTRIES (4000), BENCH_PER_ENTRY (400 per round),
-// BENCH_QUERY_STAGES ("10000,100000,1000000"), BENCH_QUERY_VMS (50); BENCH_ONLY=query runs part 3 alone.
+// BENCH_QUERY_STAGES ("10000,100000,1000000"), BENCH_QUERY_VMS (50); BENCH_ONLY=query runs part 3 alone,
+// BENCH_ONLY=ingest parts 1 and 2 (query_vs_raw=skipped).
 // Run it under `flock /tmp/bench.lock`.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -90,7 +91,32 @@ const chunk = <T>(xs: T[], n: number) =>
   Array.from({ length: Math.ceil(xs.length / n) }, (_, k) => xs.slice(k * n, k * n + n));
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 
-async function ingestRounds(baseUrl: string, t0: number) {
+/** CPU ms of a process so far (utime + stime from /proc; 0 where that is not readable). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+async function ingestRounds(baseUrl: string, t0: number, azuritePid: number | undefined) {
+  // CPU ms per 1,000 entries of each timed section: Azurite's and this process's (the app runs here).
+  const cpu: Record<string, { az: number[]; own: number[] }> = {};
+  const timed = async (path: string, n: number, fn: () => Promise<void>) => {
+    const az0 = cpuMs(azuritePid);
+    const own0 = process.cpuUsage();
+    const s = performance.now();
+    await fn();
+    const ms = performance.now() - s;
+    const own = process.cpuUsage(own0);
+    const c = (cpu[path] ??= { az: [], own: [] });
+    c.az.push(Math.round(((cpuMs(azuritePid) - az0) * 1000) / n));
+    c.own.push(Math.round((own.user + own.system) / n));
+    return rate(n, ms);
+  };
   const tokens = { b: await rotateIngestToken('bench-b'), c: await rotateIngestToken('bench-c') };
   await writeRecords('bench-warm', [toRecord(raw(entryJson('bench-warm', 0, t0)), 0)]); // table creation
   const post = async (vm: string, token: string, body: string) => {
@@ -110,23 +136,21 @@ async function ingestRounds(baseUrl: string, t0: number) {
   const paths: Record<string, (from: number) => Promise<number>> = {
     a: async (from) => {
       const chunks = chunk(records('bench-a', from, ROUND_N), BODY_N);
-      const s = performance.now();
-      await runLimited(chunks, async (c) => void (await writeRecords('bench-a', c)), 4);
-      return rate(ROUND_N, performance.now() - s);
+      return timed('a', ROUND_N, () =>
+        runLimited(chunks, async (c) => void (await writeRecords('bench-a', c)), 4),
+      );
     },
     b: async (from) => {
       const bodies = chunk(entries('bench-b', from, ROUND_N), BODY_N).map((c) =>
         c.map((e) => JSON.stringify(e)).join('\n'),
       );
-      const s = performance.now();
-      await runLimited(bodies, (body) => post('bench-b', tokens.b, body), 4);
-      return rate(ROUND_N, performance.now() - s);
+      return timed('b', ROUND_N, () => runLimited(bodies, (body) => post('bench-b', tokens.b, body), 4));
     },
     c: async (from) => {
       const singles = entries('bench-c', from, PER_ENTRY).map((e) => JSON.stringify(e));
-      const s = performance.now();
-      await runLimited(singles, (body) => post('bench-c', tokens.c, body), 4);
-      const r = rate(PER_ENTRY, performance.now() - s);
+      const r = await timed('c', PER_ENTRY, () =>
+        runLimited(singles, (body) => post('bench-c', tokens.c, body), 4),
+      );
       const rest = chunk(records('bench-c', from + PER_ENTRY, ROUND_N - PER_ENTRY), BODY_N);
       await runLimited(rest, async (c) => void (await writeRecords('bench-c', c)), 4);
       return r;
@@ -161,10 +185,11 @@ async function ingestRounds(baseUrl: string, t0: number) {
     console.log(
       `round ${r + 1}/${ROUNDS} (each VM now ${(r + 1) * ROUND_N} entries; order ${rot.join(',')}): ` +
         `raw=${rates.a!.at(-1)}/s http=${rates.b!.at(-1)}/s per_entry_post=${rates.c!.at(-1)}/s ` +
-        `single_entity_write=${rates.c0!.at(-1)}/s`,
+        `single_entity_write=${rates.c0!.at(-1)}/s; CPU ms per 1000 entries, Azurite / bench+app: ` +
+        ['a', 'b', 'c'].map((p) => `${p} ${cpu[p]!.az.at(-1)}/${cpu[p]!.own.at(-1)}`).join(' '),
     );
   }
-  return { a: median(rates.a!), b: median(rates.b!), c: median(rates.c!), c0: median(rates.c0!), rates };
+  return { a: median(rates.a!), b: median(rates.b!), c: median(rates.c!), c0: median(rates.c0!), rates, cpu };
 }
 
 async function transactionsPer1000(t0: number) {
@@ -314,13 +339,13 @@ async function main() {
   try {
     useStorage(rt.storageConnectionString);
     const t0 = (Date.now() - 3_600_000) * 1000;
-    ingest = await ingestRounds(rt.baseUrl, t0);
+    ingest = await ingestRounds(rt.baseUrl, t0, rt.azurite.pid);
     tx = await transactionsPer1000(t0 + 3_000_000_000);
   } finally {
     await rt.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
-  const query = await queryScaling();
+  const query = ONLY === 'ingest' ? [] : await queryScaling();
   const results = {
     rounds: ROUNDS,
     entries_per_round_per_path: ROUND_N,
@@ -332,11 +357,12 @@ async function main() {
     http_vs_single_entity_write_bound: +(ingest.b / ingest.c0).toFixed(1),
     tx_per_1000: tx.tx,
     tx_floor_per_1000: tx.floor,
+    cpu_ms_per_1000_by_round: ingest.cpu,
     query,
   };
   console.log(JSON.stringify(results, null, 2));
   console.log(
-    `ingest_vs_raw=${(ingest.b / ingest.a).toFixed(2)} ingest_vs_per_entry=${(ingest.b / ingest.c).toFixed(1)} tx_over_floor=${(tx.tx / tx.floor).toFixed(2)} query_vs_raw=${queryRatio(query.at(-1)!)}`,
+    `ingest_vs_raw=${(ingest.b / ingest.a).toFixed(2)} ingest_vs_per_entry=${(ingest.b / ingest.c).toFixed(1)} tx_over_floor=${(tx.tx / tx.floor).toFixed(2)} query_vs_raw=${query.length ? queryRatio(query.at(-1)!) : 'skipped'}`,
   );
 }
 

@@ -25,6 +25,11 @@ export class Azurite {
     readonly reused: boolean,
   ) {}
 
+  /** The Azurite process id when this object started it (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   get connectionString(): string {
     const host = 'http://127.0.0.1';
     return [
