@@ -6,8 +6,11 @@
 // and `ov` = the number of overflow rows; the chunks go to rows `<offset>-<k>` in the partition
 // `vm|unit|+`, OVERFLOW_CHUNKS per row (≤ ~840 KB, under the 1 MiB entity limit). Both copies of the
 // entry (unit and whole-VM partitions) point at the same overflow rows. 1 MiB messages fit in 3 rows.
+import { createHash } from 'node:crypto';
+
 import type { TableEntity, TableEntityResult } from '@azure/data-tables';
 
+import type { JournalRecord } from './entry';
 import type { FieldValue, RawEntry } from './fields';
 
 export const CHUNK_CHARS = 30_000;
@@ -58,7 +61,11 @@ export function chunkProps(chunks: string[]): Record<string, string> {
 
 /** The entity columns and, for large entries, the overflow rows' chunk groups. */
 export function encodeFields(fields: RawEntry): { inline?: string[]; overflow?: string[][] } {
-  const chunks = chunkString(fieldsToJson(fields));
+  return encodeJson(fieldsToJson(fields));
+}
+
+export function encodeJson(json: string): { inline?: string[]; overflow?: string[][] } {
+  const chunks = chunkString(json);
   if (chunks.length <= INLINE_CHUNKS) return { inline: chunks };
   const overflow: string[][] = [];
   for (let i = 0; i < chunks.length; i += OVERFLOW_CHUNKS)
@@ -85,7 +92,10 @@ export interface StoredEntry {
 }
 
 export function decodeEntity(e: TableEntityResult<Record<string, unknown>>, json: string): StoredEntry {
-  const stored = JSON.parse(json) as StoredFields;
+  return decodeStored(e, JSON.parse(json) as StoredFields);
+}
+
+function decodeStored(e: TableEntityResult<Record<string, unknown>>, stored: StoredFields): StoredEntry {
   const fields: StoredEntry['fields'] = {};
   const binary = new Set<string>();
   const plain = (name: string, v: StoredValue): string | null => {
@@ -109,3 +119,100 @@ export function decodeEntity(e: TableEntityResult<Record<string, unknown>>, json
 }
 
 export type EntryEntity = TableEntity<Record<string, unknown>>;
+
+// The whole-VM view (partition `vm|`) is stored packed: one row per run of ≤ PACK_ENTRIES entries of
+// one request, consecutive in offset order and within one PACK_SLOT_USEC slot, as a JSON array of
+// {o offset, c, b, u, p?, f fields | r: 1} split into f0… like an entry's fields. Why: a row per entry
+// made the VM partition as large as all the VM's units together, and Azurite's insert scans the
+// partition it writes (lib/journal/README.md, "Azurite"); on Azure a VM-view transaction carries up to
+// 100 packs (≤ 3 MiB) instead of 100 entries. RowKey = `<last offset>.<hash of the pack's offsets>`: a pack is
+// found by a RowKey range query up to the end of the slot its upper bound falls in (a pack never spans
+// slots), and a re-sent pack maps to the same key. Entries whose fields JSON is longer than
+// PACK_INLINE_MAX are referenced (`r`): the reader fetches the unit copy (and its overflow rows).
+export const PACK_ENTRIES = 50;
+export const PACK_SLOT_USEC = 60_000_000;
+const PACK_CHARS = INLINE_CHUNKS * CHUNK_CHARS;
+const PACK_INLINE_MAX = 8_000;
+
+export interface PackRow {
+  rowKey: string;
+  count: number;
+  chunks: string[];
+}
+
+interface PackItem {
+  o: string;
+  c: string;
+  b: string;
+  u: string;
+  p?: number;
+  f?: StoredFields;
+  r?: 1;
+}
+
+/** Packs records (any order) whose fields JSON is given; the rows come out in RowKey order. */
+export function packRecords(records: { record: JournalRecord; json: string }[]): PackRow[] {
+  const sorted = [...records].sort((x, y) =>
+    x.record.offset < y.record.offset ? -1 : x.record.offset > y.record.offset ? 1 : 0,
+  );
+  const rows: PackRow[] = [];
+  let items: string[] = [];
+  let offsets: string[] = [];
+  let chars = 0;
+  let slot = -1;
+  const flush = () => {
+    if (!items.length) return;
+    const hash = createHash('sha256').update(offsets.join(',')).digest('hex').slice(0, 16);
+    rows.push({
+      rowKey: `${offsets.at(-1)!}.${hash}`,
+      count: items.length,
+      chunks: chunkString(`[${items.join(',')}]`),
+    });
+    items = [];
+    offsets = [];
+    chars = 0;
+  };
+  for (const { record: r, json } of sorted) {
+    const head: Omit<PackItem, 'f' | 'r'> = { o: r.offset, c: r.cursor, b: r.bootId, u: r.unit };
+    if (r.priority !== undefined) head.p = r.priority;
+    const open = JSON.stringify(head).slice(0, -1);
+    const item = json.length <= PACK_INLINE_MAX ? `${open},"f":${json}}` : `${open},"r":1}`;
+    const s = Math.floor(r.realtimeUsec / PACK_SLOT_USEC);
+    if (s !== slot || items.length >= PACK_ENTRIES || chars + item.length > PACK_CHARS) flush();
+    slot = s;
+    items.push(item);
+    offsets.push(r.offset);
+    chars += item.length + 1;
+  }
+  flush();
+  return rows;
+}
+
+/** Whether a row of the VM partition is a pack (else an entry row written before packing). */
+export const isPack = (row: Record<string, unknown>) => typeof row.k === 'number';
+
+/** The entries of a pack row as entry-like rows: `decodeRow` reads them like unit-copy rows; a
+ * referenced entry has `ref` set and no fields. */
+export function unpackRow(
+  row: TableEntityResult<Record<string, unknown>>,
+): TableEntityResult<Record<string, unknown>>[] {
+  const items = JSON.parse(joinChunks([row])) as PackItem[];
+  return items.map((it) => ({
+    etag: row.etag,
+    rowKey: it.o,
+    c: it.c,
+    b: it.b,
+    u: it.u,
+    ...(it.p !== undefined ? { p: it.p } : {}),
+    ...(it.r ? { ref: 1 } : { [PACKED_FIELDS]: it.f }),
+  }));
+}
+
+/** Where an unpacked row keeps its parsed fields (not a Table property name). */
+const PACKED_FIELDS = '$fields';
+
+/** Decodes an unpacked row whose fields are inline (see unpackRow); undefined for any other row. */
+export function decodeUnpacked(row: TableEntityResult<Record<string, unknown>>): StoredEntry | undefined {
+  const f = row[PACKED_FIELDS] as StoredFields | undefined;
+  return f ? decodeStored(row, f) : undefined;
+}

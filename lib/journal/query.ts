@@ -12,7 +12,15 @@
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 
 import { bucketEnd, bucketOf, bucketReader, bucketStart, existingBuckets, retainedRange } from './buckets';
-import { decodeEntity, joinChunks, type StoredEntry } from './entity';
+import {
+  decodeEntity,
+  decodeUnpacked,
+  isPack,
+  joinChunks,
+  PACK_SLOT_USEC,
+  type StoredEntry,
+  unpackRow,
+} from './entity';
 import { readBucketSummary } from './indexes';
 import { offsetAtTime, offsetTime, overflowPartition, unitPartition, vmPartition } from './keys';
 import { esc } from './table-store';
@@ -82,9 +90,15 @@ export async function queryJournal(vm: string, q: JournalQuery, nowMs = Date.now
   return { items, more: items.length >= q.limit, requests: stats.requests };
 }
 
-function serverFilter(pk: string, lo: string, hi: string, q: JournalQuery): string {
+/** The VM view's packs (entity.ts) are filtered here, not in the service; `packed` is set for it. */
+function serverFilter(pk: string, lo: string, hi: string, q: JournalQuery, packed: boolean): string {
   let f = `PartitionKey eq '${esc(pk)}'`;
   if (lo) f += ` and RowKey ge '${esc(lo)}'`;
+  if (packed) {
+    // A pack's RowKey is its last offset and a pack stays within one slot: read to the slot's end.
+    if (hi !== '~') f += ` and RowKey lt '${offsetAtTime(slotStart(offsetTime(hi)) + PACK_SLOT_USEC)}'`;
+    return f;
+  }
   f += ` and RowKey lt '${esc(hi)}'`;
   if (q.priority !== undefined) f += ` and p le ${q.priority}`;
   if (q.bootId) f += ` and b eq '${esc(q.bootId)}'`;
@@ -103,13 +117,26 @@ async function readAsc(
 ): Promise<StoredEntry[]> {
   const out: StoredEntry[] = [];
   const pageSize = Math.min(1000, q.grep ? Math.max(want * 4, 100) : want);
+  const packed = pk === vmPartition(vm);
   const pages = table
-    .listEntities<Record<string, unknown>>({ queryOptions: { filter: serverFilter(pk, lo, hi, q) } })
+    .listEntities<Record<string, unknown>>({ queryOptions: { filter: serverFilter(pk, lo, hi, q, packed) } })
     .byPage({ maxPageSize: pageSize });
+  const seen = new Set<string>();
+  let pending: Row[] = [];
+  let safe = '';
   try {
     for await (const page of pages) {
       stats.requests++;
-      for (const row of page) {
+      pending.push(...entryRows(page, packed, lo, hi, q, seen));
+      // Packs overlap only within a slot: entries before the slot of the last pack read are final.
+      const last = page.at(-1)?.rowKey;
+      if (!page.continuationToken) safe = '~';
+      else if (last && packed) safe = offsetAtTime(slotStart(offsetTime(last)));
+      else if (last) safe = last + '\u0000';
+      pending.sort(byOffset);
+      const ready = pending.filter((r) => r.rowKey! < safe);
+      pending = pending.filter((r) => r.rowKey! >= safe);
+      for (const row of ready) {
         const e = await decodeRow(table, vm, row, stats);
         if (matchesGrep(e, q.grep)) out.push(e);
         if (out.length >= want) return out;
@@ -118,6 +145,27 @@ async function readAsc(
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode !== 404) throw e; // a table dropped since it was listed
   }
+  return out;
+}
+
+const slotStart = (usec: number) => Math.floor(usec / PACK_SLOT_USEC) * PACK_SLOT_USEC;
+const byOffset = (a: Row, b: Row) => (a.rowKey! < b.rowKey! ? -1 : a.rowKey! > b.rowKey! ? 1 : 0);
+
+/** A page's rows as entry rows. The VM view's packs are unpacked and the filters the service could
+ * not apply (range, priority, boot) applied here; an offset seen before (overlapping packs of a
+ * re-send) is dropped. Other partitions' rows pass as they are. */
+function entryRows(page: Row[], packed: boolean, lo: string, hi: string, q: JournalQuery, seen: Set<string>) {
+  if (!packed) return page;
+  const out: Row[] = [];
+  for (const row of page)
+    for (const r of isPack(row) ? unpackRow(row) : [row]) {
+      const o = r.rowKey!;
+      if ((lo && o < lo) || o >= hi || seen.has(o)) continue;
+      if (q.priority !== undefined && !(typeof r.p === 'number' && r.p <= q.priority)) continue;
+      if (q.bootId && r.b !== q.bootId) continue;
+      seen.add(o);
+      out.push(r);
+    }
   return out;
 }
 
@@ -214,15 +262,19 @@ async function readRange(
   stats: { requests: number },
   firstPageOnly: boolean,
 ): Promise<{ rows: Row[]; scanned: Row[]; more: boolean }> {
-  const scanned: Row[] = [];
+  let scanned: Row[] = [];
   let more = false;
+  const packed = pk === vmPartition(vm);
+  const seen = new Set<string>();
   try {
     const pages = table
-      .listEntities<Record<string, unknown>>({ queryOptions: { filter: serverFilter(pk, lower, upper, q) } })
+      .listEntities<Record<string, unknown>>({
+        queryOptions: { filter: serverFilter(pk, lower, upper, q, packed) },
+      })
       .byPage({ maxPageSize: 1000 });
     for await (const page of pages) {
       stats.requests++;
-      scanned.push(...page);
+      scanned.push(...entryRows(page, packed, lower, upper, q, seen));
       if (firstPageOnly) {
         more = !!page.continuationToken;
         break;
@@ -231,6 +283,7 @@ async function readRange(
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode !== 404) throw e;
   }
+  if (packed) scanned = scanned.sort(byOffset); // packs of different requests may interleave
   if (!q.grep) return { rows: scanned, scanned, more };
   const rows: Row[] = [];
   for (const row of scanned)
@@ -247,6 +300,17 @@ async function decodeRow(
   stats: { requests: number },
   defer = false,
 ): Promise<StoredEntry> {
+  if (row.ref) {
+    // A VM-view entry too large to pack: its unit copy (written before the pack) has it.
+    stats.requests++;
+    const full = await table.getEntity<Record<string, unknown>>(
+      unitPartition(vm, row.u as string),
+      row.rowKey!,
+    );
+    return decodeRow(table, vm, full, stats, defer);
+  }
+  const unpacked = decodeUnpacked(row);
+  if (unpacked) return unpacked;
   if (typeof row.ov === 'number') {
     const e: StoredEntry = { ...decodeEntity(row, '{}') };
     pendingOverflow.set(e, row);

@@ -1,11 +1,13 @@
 // Writes journal records to Table Storage: entity-group transactions of ≤ 100 operations per
 // partition, no read before write. Every row is `create`d (never upserted), in this order:
 //  1. overflow rows of large entries;
-//  2. the whole-VM copy `vm|`;
-//  3. the unit copy `vm|unit`: this copy decides what is new (accepted vs duplicates).
+//  2. the unit copy `vm|unit`: this copy decides what is new (accepted vs duplicates);
+//  3. the whole-VM view `vm|`: packs of ≤ 50 entries of the request (entity.ts, "packed").
 // A batch that fails with EntityAlreadyExists is a retry (or a half-written earlier try): one range
 // query (RowKeys only) over that batch finds which rows exist, and only the missing ones are created.
-// Rows are deterministic functions of the entry, so "exists" means "identical": nothing to repair.
+// Rows are deterministic functions of the entry (a pack's RowKey hashes its entries' offsets), so
+// "exists" means "identical": nothing to repair. A re-send grouped differently (another request split)
+// writes packs overlapping earlier ones; readers drop the repeated offsets.
 // Why create and not upsert: same cost on Azure (one transaction either way), but Azurite looks an
 // upserted row up twice in its partition (insertOrUpdate → find, then insert → find again), and each
 // lookup scans the partition (LokiJS indexes only PartitionKey): upsert writes ran 2.5-3× slower
@@ -16,7 +18,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 
 import { tableClient } from '../storage';
 import { bucketOf, bucketTable, noteBucket, retainedRange } from './buckets';
-import { chunkProps, encodeFields, type EntryEntity } from './entity';
+import { chunkProps, encodeJson, type EntryEntity, fieldsToJson, packRecords } from './entity';
 import type { JournalRecord } from './entry';
 import { overflowPartition, unitPartition, vmPartition } from './keys';
 
@@ -75,10 +77,12 @@ export async function writeRecords(
 
 async function writeBucket(table: TableClient, vm: string, records: JournalRecord[], result: WriteResult) {
   const overflow = new Map<string, Op[]>();
-  const vmOps: Op[] = [];
+  const packed: { record: JournalRecord; json: string }[] = [];
   const unitOps = new Map<string, { op: Op; record: JournalRecord }[]>();
   for (const r of records) {
-    const enc = encodeFields(r.fields);
+    const json = fieldsToJson(r.fields);
+    packed.push({ record: r, json });
+    const enc = encodeJson(json);
     const columns: Record<string, unknown> = { c: r.cursor, b: r.bootId, u: r.unit };
     if (r.priority !== undefined) columns.p = r.priority;
     let bytes = 200 + r.cursor.length + r.unit.length;
@@ -98,18 +102,21 @@ async function writeBucket(table: TableClient, vm: string, records: JournalRecor
         }),
       );
     }
-    vmOps.push({ entity: { partitionKey: vmPartition(vm), rowKey: r.offset, ...columns }, bytes });
     const pk = unitPartition(vm, r.unit);
     let list = unitOps.get(pk);
     if (!list) unitOps.set(pk, (list = []));
     list.push({ op: { entity: { partitionKey: pk, rowKey: r.offset, ...columns }, bytes }, record: r });
   }
 
-  // Overflow rows first (both copies point at them), then the VM copy, then the unit copy.
-  for (const group of [[...overflow.values()], [vmOps]]) {
-    const ops = group.flatMap((list) => batches(list, (o) => o));
-    await runLimited(ops, async (batch) => void (await createOrResolve(table, batch, result)));
-  }
+  const vmOps: Op[] = packRecords(packed).map((p) => ({
+    entity: { partitionKey: vmPartition(vm), rowKey: p.rowKey, k: p.count, ...chunkProps(p.chunks) },
+    bytes: 200 + p.chunks.reduce((n, c) => n + Buffer.byteLength(c), 0),
+  }));
+
+  // Overflow rows first (the unit copy points at them), then the unit copy, then the VM view (whose
+  // packs may reference unit-copy rows, so those exist before any reader can see the reference).
+  const overflowOps = [...overflow.values()].flatMap((list) => batches(list, (o) => o));
+  await runLimited(overflowOps, async (batch) => void (await createOrResolve(table, batch, result)));
 
   const creates = [...unitOps.values()].flatMap((ops) => batches(ops, (x) => x.op));
   await runLimited(creates, async (batch) => {
@@ -123,6 +130,13 @@ async function writeBucket(table: TableClient, vm: string, records: JournalRecor
     result.duplicates += batch.length - stored.length;
     result.stored.push(...stored.map((x) => x.record));
   });
+
+  // Every record of the request is packed, new or not: a retry after a try that died between the
+  // unit copy and here (its entries now duplicates) still writes the VM view.
+  await runLimited(
+    batches(vmOps, (o) => o),
+    async (batch) => void (await createOrResolve(table, batch, result)),
+  );
 }
 
 /** Creates a batch; on a conflict, finds the existing rows with one query and creates the rest. */
