@@ -2,6 +2,8 @@
 // script, the systemd unit, the settings and the root-only token file, then enables and starts the
 // service. The YAML is emitted by hand (a fixed, small shape) so lib/ needs no YAML dependency; the
 // tests parse it back with a real YAML parser.
+import { gzipSync } from 'node:zlib';
+
 import { AppError } from '../errors';
 import { AGENT_PATHS, AGENT_UNIT_NAME, agentAssets } from './assets';
 
@@ -49,13 +51,16 @@ function yamlContent(text: string, indent: string): string {
   return `${text.endsWith('\n') ? '|' : '|-'}\n${lines.join('\n')}`;
 }
 
-function writeFile(path: string, permissions: string, content: string): string {
+/** One write_files item; `gzip`: stored as gz+b64 (cloud-init decodes it), for the large script. */
+function writeFile(path: string, permissions: string, content: string, gzip = false): string {
   const indent = '      ';
   return [
     `  - path: ${path}`,
     `    owner: root:root`,
     `    permissions: '${permissions}'`,
-    `    content: ${yamlContent(content, indent)}`,
+    ...(gzip
+      ? [`    encoding: gz+b64`, `    content: ${gzipSync(content, { level: 9 }).toString('base64')}`]
+      : [`    content: ${yamlContent(content, indent)}`]),
   ].join('\n');
 }
 
@@ -67,7 +72,8 @@ export function renderCloudInit(opts: RenderCloudInitOptions): string {
     '#cloud-config',
     `# vm-journal: installs the journal agent for VM ${opts.vmName} (see infra/vm/README.md).`,
     'write_files:',
-    writeFile(AGENT_PATHS.script, '0755', assets.script),
+    // The script carries its design notes (~16 KB); gzip keeps customData small (~10 KB in all).
+    writeFile(AGENT_PATHS.script, '0755', assets.script, true),
     writeFile(AGENT_PATHS.unit, '0644', assets.unit),
     writeFile(AGENT_PATHS.env, '0644', renderAgentEnv(opts.ingestUrl)),
     writeFile(AGENT_PATHS.token, '0600', `${opts.token}\n`),

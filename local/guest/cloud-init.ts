@@ -1,5 +1,7 @@
 // Reads what a simulated guest needs from a VM's customData: the files cloud-init would write
 // (write_files) for the journal agent. Parsed with a real YAML parser, as cloud-init does.
+import { gunzipSync } from 'node:zlib';
+
 import { parse } from 'yaml';
 
 import { AGENT_PATHS } from '../../lib/agent/assets';
@@ -20,6 +22,8 @@ function decode(f: WriteFile): string {
   const content = typeof f.content === 'string' ? f.content : '';
   const enc = typeof f.encoding === 'string' ? f.encoding : 'text/plain';
   if (['b64', 'base64'].includes(enc)) return Buffer.from(content, 'base64').toString('utf8');
+  if (['gz+b64', 'gzip+base64', 'gz+base64', 'gzip+b64'].includes(enc))
+    return gunzipSync(Buffer.from(content, 'base64')).toString('utf8');
   return content;
 }
 

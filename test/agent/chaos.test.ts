@@ -1,6 +1,7 @@
 // Chaos for the real agent against the real ingestion (through a misbehaving proxy): kill -9 in the
-// middle of a batch, 500s (also after the batch was stored), 401s after a token rotation, requests
-// that time out, refused connections. Every case ends with stored == journal, no duplicate cursors.
+// middle of a stream, a stream broken mid-way after the server stored part of it, 500s (also after
+// the stream was stored), 401s after a token rotation, requests that time out, refused connections.
+// Every case ends with stored == journal, no duplicate cursors.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -8,7 +9,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { rotateIngestToken } from '../../lib/ingest-token';
 import { eventually, type TestRuntime } from '../helpers/runtime';
 import { ChaosProxy } from './chaos-proxy';
-import { type AgentRig, makeAgentRig, startIngestion } from './helpers';
+import { type AgentRig, makeAgentRig, startIngestion, storedEntries } from './helpers';
 
 describe('journal agent under failures', () => {
   let t: TestRuntime;
@@ -34,11 +35,11 @@ describe('journal agent under failures', () => {
   const failures = (n: number) =>
     eventually(() => proxy.requests.filter((r) => r.status >= 400).length >= n, 20_000);
 
-  it('kill -9 in the middle of a batch, three times: the batch is re-sent and stored once', async () => {
+  it('kill -9 in the middle of a stream, three times: its entries are re-sent and stored once', async () => {
     const r = await rigBehindProxy({ VMJ_BATCH_MAX_ENTRIES: '100' });
     await r.write(1500);
     await r.writer.rotate();
-    proxy.delayMs = 150; // the server has stored the batch; the agent has not seen the answer yet
+    proxy.delayMs = 150; // the server has stored the stream; the agent has not seen the answer yet
     r.agent.start();
     for (let k = 1; k <= 3; k++) {
       await eventually(() => proxy.inFlight > 0 && proxy.requests.at(-1)?.accepted !== undefined, 20_000, 5);
@@ -49,7 +50,43 @@ describe('journal agent under failures', () => {
     await r.waitInSync(60_000);
     const dup = proxy.requests.reduce((s, q) => s + (q.duplicates ?? 0), 0);
     assert.ok(dup > 0, 'at least one killed batch was re-sent (and its entries ignored as duplicates)');
-    assert.ok(proxy.requests.every((q) => q.entries <= 100));
+    // One request per stream, carrying several chunks (gzip members) of at most 100 entries each.
+    assert.ok(proxy.requests.every((q) => q.chunks.every((n) => n <= 100)));
+    assert.ok(proxy.requests.some((q) => q.chunks.length > 1));
+    assert.ok(proxy.requests.every((q) => q.chunks.reduce((a, b) => a + b, 0) === q.entries));
+  });
+
+  it('a stream broken in the middle, then kill -9 mid-stream: what the server stored is re-sent and stored once', async () => {
+    const r = await rigBehindProxy({ VMJ_STREAM_SECONDS: '60' }); // streams end only by failure here
+    proxy.mode = 'stream'; // the body reaches the server as it is sent
+    r.agent.start();
+    let writing = true;
+    const trickle = (async () => {
+      while (writing) {
+        await r.write(3);
+        await new Promise((res) => setTimeout(res, 40));
+      }
+    })();
+    const stored = async () => (await storedEntries(t, r.vm)).length;
+    try {
+      // Stored while the one request is still open (no answer yet), so its cursor is not saved yet.
+      await eventually(async () => proxy.inFlight === 1 && (await stored()) > 43 + 30, 20_000);
+      assert.ok(proxy.requests.every((q) => q.status === 0));
+      proxy.cut();
+      await eventually(() => r.logs.some((l) => /sending failed: (curl exit|gzip)/.test(l)), 20_000);
+      // The next stream starts again at the saved cursor: its first entries are duplicates.
+      const before = await stored();
+      await eventually(async () => proxy.inFlight === 1 && (await stored()) > before + 30, 20_000);
+      await r.agent.crash('SIGKILL');
+      await r.agent.waitForStart(2);
+    } finally {
+      writing = false;
+      await trickle;
+    }
+    await r.waitInSync(60_000);
+    const answered = proxy.requests.filter((q) => q.status === 200);
+    assert.ok(answered.length >= 1);
+    assert.ok(answered.reduce((s, q) => s + (q.duplicates ?? 0), 0) > 0, 'the stored part was re-sent');
   });
 
   it('500s for a while (before and after storing): backs off, then catches up', async () => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 
 import { parse } from 'yaml';
 
@@ -23,11 +24,16 @@ describe('renderCloudInit', () => {
     const doc = renderCloudInit(opts);
     assert.ok(doc.startsWith('#cloud-config\n'));
     const y = parse(doc) as {
-      write_files: { path: string; permissions: string; content: string }[];
+      write_files: { path: string; permissions: string; content: string; encoding?: string }[];
       runcmd: string[][];
     };
     const byPath = new Map(y.write_files.map((f) => [f.path, f]));
-    assert.equal(byPath.get(AGENT_PATHS.script)?.content, infra('journal-agent.sh'));
+    const script = byPath.get(AGENT_PATHS.script)!;
+    assert.equal(script.encoding, 'gz+b64'); // cloud-init's gzip + base64 encoding
+    assert.equal(
+      gunzipSync(Buffer.from(script.content, 'base64')).toString('utf8'),
+      infra('journal-agent.sh'),
+    );
     assert.equal(byPath.get(AGENT_PATHS.script)?.permissions, '0755');
     assert.equal(byPath.get(AGENT_PATHS.unit)?.content, infra('vm-journal-agent.service'));
     assert.match(

@@ -126,6 +126,9 @@ export async function makeAgentRig(
       VMJ_RUNTIME_DIR: runDir,
       VMJ_JOURNALCTL_ARGS: `--directory=${journalDir}`,
       VMJ_FLUSH_DELAY_MS: '100',
+      // Short streams (many chunks each, still), so that tests see the cursor saved within a moment.
+      VMJ_STREAM_SECONDS: '2',
+      VMJ_STREAM_IDLE_MS: '300',
       VMJ_BACKOFF_MIN_MS: '100',
       VMJ_BACKOFF_MAX_MS: '1000',
       VMJ_REQUEST_TIMEOUT_S: '5',
