@@ -127,6 +127,26 @@ describe('newest-N query: requests on a cold and a warm instance', () => {
     assert.equal(warm.wire.length, 1);
   });
 
+  it('the whole-VM view (packed): the units merged; a page, the index row and a window cold, one warm', async () => {
+    coldInstance();
+    // The fixture's seqnum is the time, so units' entries at the same time share an offset: one entry.
+    const today = [...new Set([...times.quiet!, ...times.busy!, ...times.split!])].filter((t) => t >= TODAY);
+    const run = async () => {
+      seen.length = 0;
+      const r = await queryJournal(VM, { limit: 100, order: 'desc' }, NOW_MS);
+      return { offsets: r.items.map((e) => e.offset.slice(0, 16)), wire: [...seen], counted: r.requests };
+    };
+    const cold = await run();
+    assert.deepEqual(cold.offsets, newest(today));
+    // Table listing, the day's first page of packs (cut short: ~2,800 entries a few a minute), the
+    // day's index rows, one window.
+    assert.equal(cold.wire.length, 4, cold.wire.join('\n'));
+    assert.equal(cold.counted, 4);
+    const warm = await run();
+    assert.deepEqual(warm.offsets, cold.offsets);
+    assert.equal(warm.wire.length, 1, warm.wire.join('\n'));
+  });
+
   it('a busy unit: three requests cold (page, index row, window), one warm, same results', async () => {
     forgetQueryHints();
     const cold = await query('busy.service');
