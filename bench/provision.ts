@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { createParser } from 'eventsource-parser';
+
 import { LocalRuntime } from '../local/runtime';
 
 const { values } = parseArgs({
@@ -43,6 +45,52 @@ function armCall(endpoint: string, ca: string, method: string, path: string): Pr
   });
 }
 
+/** BENCH_DEBUG: when each kind of ARM request was answered (ms after the creates were sent). */
+function printArmTimeline(ops: { method: string; path: string; at: string }[], t0Epoch: number): void {
+  const groups = new Map<string, number[]>();
+  for (const o of ops) {
+    const path = o.path.split('?')[0]!;
+    const kind = /\/operations\/|\/operationResults\//i.test(path)
+      ? `${o.method} poll ${/Microsoft\.(\w+)/.exec(path)?.[1] ?? ''}`
+      : `${o.method} ${/\/providers\/(Microsoft\.\w+\/\w+)/.exec(path)?.[1] ?? (path.includes('resourcegroups') ? 'resourceGroup' : path)}`;
+    const list = groups.get(kind) ?? [];
+    list.push(Date.parse(o.at) - t0Epoch);
+    groups.set(kind, list);
+  }
+  for (const [kind, ts] of [...groups].sort((a, b) => Math.min(...a[1]) - Math.min(...b[1]))) {
+    ts.sort((a, b) => a - b);
+    const q = (f: number) => ts[Math.min(ts.length - 1, Math.floor(f * ts.length))]!.toFixed(0);
+    console.log(
+      `${kind.padEnd(50)} n=${String(ts.length).padStart(3)} first=${q(0)} p50=${q(0.5)} last=${q(1)}`,
+    );
+  }
+}
+
+/** BENCH_DEBUG: per orchestration milestone, when the VMs reached it (ms after the creates were sent). */
+async function printMilestones(rt: LocalRuntime, names: string[], t0Epoch: number): Promise<void> {
+  const engine = rt.durable?.engine;
+  if (!engine) return;
+  const at = new Map<string, number[]>();
+  for (const name of names) {
+    const record = await engine.getRecord(`vm-${name}-1`);
+    const seen = new Map<string, number>();
+    for (const e of record ? await engine.getHistory(record) : []) {
+      const ev = e as unknown as { EventType: number; Timestamp: string; Name?: string };
+      const base = ev.EventType === 0 ? 'started' : ev.EventType === 4 ? `scheduled ${ev.Name}` : '';
+      if (ev.EventType === 1) seen.set('completed', Date.parse(ev.Timestamp));
+      if (!base) continue;
+      let k = 1;
+      while (seen.has(`${base}#${k}`)) k++;
+      seen.set(`${base}#${k}`, Date.parse(ev.Timestamp));
+    }
+    for (const [k, t] of seen) at.set(k, [...(at.get(k) ?? []), t - t0Epoch]);
+  }
+  for (const [k, ts] of [...at].sort((a, b) => Math.min(...a[1]) - Math.min(...b[1]))) {
+    ts.sort((a, b) => a - b);
+    console.log(`${k.padEnd(32)} n=${ts.length} first=${ts[0]} p50=${ts[ts.length >> 1]} last=${ts.at(-1)}`);
+  }
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-provision-'));
   const rt = await LocalRuntime.start({
@@ -70,34 +118,50 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     await armCall(arm.endpoint, arm.caPem, 'DELETE', '/_emulator/operations');
     const names = Array.from({ length: VMS }, (_, i) => `bench${i}`);
+    // Completion is observed through the lifecycle event watch (SSE: pushed as the record is written),
+    // not by polling the list, which would load the one machine that runs everything.
+    const watching = new AbortController();
+    const doneAt = new Map<string, number>();
+    let allRunning!: () => void;
+    let failed!: (e: Error) => void;
+    const finished = new Promise<void>((ok, fail) => ((allRunning = ok), (failed = fail)));
+    const parser = createParser({
+      onEvent: (e) => {
+        const ev = JSON.parse(e.data) as { type: string; subject: string; data: unknown };
+        if (!names.includes(ev.subject)) return;
+        if (ev.type === 'vmjournal.vm.failed') failed(new Error(`${ev.subject} failed: ${e.data}`));
+        if (ev.type === 'vmjournal.vm.running' && !doneAt.has(ev.subject)) {
+          doneAt.set(ev.subject, performance.now());
+          if (doneAt.size === VMS) allRunning();
+        }
+      },
+    });
+    const watch = await fetch(`${rt.baseUrl}/api/events?watch=true`, { signal: watching.signal });
+    void (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of watch.body as AsyncIterable<Uint8Array>)
+        parser.feed(decoder.decode(chunk, { stream: true }));
+    })().catch(() => undefined);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const created = await Promise.all(
       names.map((name) => api('POST', '/api/vms', { name, sshPublicKey: key })),
     );
     if (created.some((c) => c.status !== 202))
       throw new Error(`create failed: ${JSON.stringify(created[0])}`);
-    const doneAt = new Map<string, number>();
-    while (doneAt.size < VMS) {
-      const page = await api('GET', '/api/vms?limit=1000');
-      for (const vm of page.body.items as { name: string; status: string; provisioning: unknown }[]) {
-        if (vm.name === 'warmup') continue;
-        if (vm.status === 'failed') throw new Error(`${vm.name} failed: ${JSON.stringify(vm.provisioning)}`);
-        if (vm.status === 'running' && !doneAt.has(vm.name)) doneAt.set(vm.name, performance.now());
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await finished;
+    watching.abort();
+    const listed = (await api('GET', '/api/vms?limit=1000')).body.items as { name: string; status: string }[];
+    const notRunning = listed.filter((v) => names.includes(v.name) && v.status !== 'running');
+    if (notRunning.length) throw new Error(`not running after their event: ${JSON.stringify(notRunning)}`);
     const wallMs = Math.max(...doneAt.values()) - t0;
-    if (process.env.BENCH_DEBUG) {
-      const one = await api('GET', `/api/vms/${[...doneAt].sort((a, b) => b[1] - a[1])[0]![0]}`);
-      console.log(
-        new Date(Date.now() - (performance.now() - t0)).toISOString(),
-        JSON.stringify(one.body.provisioning.steps, null, 1),
-      );
-    }
-    const ops: { method: string; path: string; linked?: boolean }[] = (
+    const cpu = process.cpuUsage(cpu0);
+    if (process.env.BENCH_DEBUG) await printMilestones(rt, names, Date.now() - (performance.now() - t0));
+    const ops: { method: string; path: string; at: string; linked?: boolean }[] = (
       await armCall(arm.endpoint, arm.caPem, 'GET', '/_emulator/operations')
     ).value;
     const direct = ops.filter((o) => !o.linked);
+    if (process.env.BENCH_DEBUG) printArmTimeline(direct, Date.now() - (performance.now() - t0));
     const writes = direct.filter((o) => o.method !== 'GET' && o.method !== 'HEAD').length;
     const polls = direct.filter(
       (o) => o.method === 'GET' && /\/operations\/|\/operationResults\/|\/operationresults\//i.test(o.path),
@@ -108,6 +172,9 @@ async function main(): Promise<void> {
       `vms=${VMS} lro_ms=${LRO_MS} critical_path_ms=${CRITICAL_PATH_MS} wall_ms=${wallMs.toFixed(0)}`,
     );
     console.log(`arm_writes=${writes} arm_polls=${polls} arm_reads_total=${reads}`);
+    // CPU of this process (app, host, Durable engine, ARM emulator; Azurite runs apart) while the VMs
+    // were provisioned: the work behind the overhead, steadier than wall time on a busy machine.
+    console.log(`runtime_cpu_ms_per_vm=${((cpu.user + cpu.system) / 1000 / VMS).toFixed(1)}`);
     console.log(`provisioned_vms_per_minute=${((VMS * 60_000) / wallMs).toFixed(1)}`);
     console.log(
       `provision_over_critical_path=${ratio.toFixed(3)} arm_writes_per_vm=${(writes / VMS).toFixed(2)} arm_polls_per_vm=${(polls / VMS).toFixed(2)}`,

@@ -1,8 +1,9 @@
 // The app's ARM clients, built once from settings. On Azure: management.azure.com and the managed
-// identity. Locally: AZURE_ARM_ENDPOINT + AZURE_ARM_CA_FILE (the emulator's CA, passed to the pipeline as
-// tlsOptions.ca) + AZURE_ARM_STATIC_TOKEN. The SDKs are imported lazily: they are heavy and most
+// identity. Locally: AZURE_ARM_ENDPOINT + AZURE_ARM_CA_FILE (the emulator's CA, given to the shared https
+// agent) + AZURE_ARM_STATIC_TOKEN. The SDKs are imported lazily: they are heavy and most
 // invocations never touch ARM.
 import { readFile } from 'node:fs/promises';
+import { Agent } from 'node:https';
 
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { NetworkManagementClient } from '@azure/arm-network';
@@ -49,7 +50,10 @@ async function buildClients(): Promise<ArmClients> {
   const ca = config.AZURE_ARM_CA_FILE ? await readFile(config.AZURE_ARM_CA_FILE, 'utf8') : undefined;
   const options = {
     endpoint: config.AZURE_ARM_ENDPOINT.replace(/\/+$/, ''),
-    ...(ca ? { tlsOptions: { ca } } : {}),
+    // One keep-alive pool for the three clients (they all talk to one host): a burst of activities then
+    // reuses connections instead of paying a TLS handshake each. No socket limit: a held LRO poll must
+    // not queue the others behind it.
+    agent: new Agent({ keepAlive: true, ...(ca ? { ca } : {}) }),
   };
   const [{ ResourceManagementClient }, { NetworkManagementClient }, { ComputeManagementClient }] =
     await Promise.all([
