@@ -174,6 +174,50 @@ describe('journal store and query (Azurite)', () => {
       after = page.items.at(-1)!.offset;
     }
     assert.deepEqual(paged, want);
+    // Sparse interleaved packs (two sources, 1-2 entries a pack): small asc pages read several pages
+    // of packs each (continuations), and still every entry once, in order.
+    const sparse = Array.from({ length: 60 }, (_, i) =>
+      toRecord(
+        new Map([
+          ['__CURSOR', [`s=x;i=${(1000 + i).toString(16)};b=${BOOT_A};m=0;t=0;x=0`]],
+          ['__REALTIME_TIMESTAMP', [String(START + 3_600_000_000 + i * 20_000_000)]],
+          ['_SYSTEMD_UNIT', [i % 2 ? 'a.service' : 'b.service']],
+          ['MESSAGE', [`s${i}`]],
+        ]),
+        i,
+      ),
+    );
+    await writeRecords(
+      v,
+      sparse.filter((_, i) => i % 2 === 0),
+      NOW_MS,
+    );
+    await writeRecords(
+      v,
+      sparse.filter((_, i) => i % 2 === 1),
+      NOW_MS,
+    );
+    for (const order of ['asc', 'desc'] as const) {
+      const got: string[] = [];
+      let bound: string | undefined;
+      for (;;) {
+        const page = await queryJournal(
+          v,
+          {
+            limit: 3,
+            order,
+            sinceUsec: START + 3_600_000_000,
+            ...(bound ? (order === 'asc' ? { after: bound } : { before: bound }) : {}),
+          },
+          NOW_MS,
+        );
+        got.push(...page.items.map((e) => e.offset));
+        if (!page.more) break;
+        bound = page.items.at(-1)!.offset;
+      }
+      const expect = sparse.map((r) => r.offset);
+      assert.deepEqual(got, order === 'asc' ? expect : expect.reverse(), order);
+    }
   });
 
   it('reads the whole VM in order with every field, large values intact', async () => {
