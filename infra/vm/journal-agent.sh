@@ -197,7 +197,7 @@ start_reader() {
 # (-T - reads with read(); -X POST, or -T would PUT); the shell keeps the FIFO open on fd 6 and appends
 # one gzip member per chunk. The token is re-read for every stream (rotation needs no restart) and
 # reaches curl as a config file on fd 3 (a here-document: nothing on disk, never on a command line).
-STREAM=0
+STREAM=0 s_last= s_bytes=0 s_chunks=0
 open_stream() {
   token=
   read -r token <"$TOKEN_FILE" 2>/dev/null
@@ -215,13 +215,13 @@ header = "Authorization: Bearer $token"
 EOF
   curl_pid=$!
   exec 6>"$BODY" # returns once curl's side has opened it
-  STREAM=1 s_last= s_bytes=0
-  now
+  STREAM=1 s_last= s_bytes=0 s_chunks=0
+  uptime_s
   s_start=$now
 }
 
-# now: whole seconds since boot, without starting a process.
-now() {
+# uptime_s: sets $now to whole seconds since boot, without starting a process.
+uptime_s() {
   read -r now _ </proc/uptime 2>/dev/null || now=$(date +%s)
   now=${now%.*}
 }
@@ -261,17 +261,21 @@ close_stream() {
   return 1
 }
 
-# Appends the chunk awk has posted to the stream (opening one if needed); ends the stream when it is
-# old or large enough. Returns 1 on any failure ($status, $why).
+# Appends the chunk awk has posted to the stream (opening one if needed; a stream that this chunk would
+# take above STREAM_MAX_BYTES is ended first); ends the stream when it is old enough. Returns 1 on any
+# failure ($status, $why).
 send_chunk() {
+  if [ "$STREAM" = 1 ] && [ $((s_bytes + $2)) -gt "$STREAM_MAX_BYTES" ]; then
+    close_stream || return 1
+  fi
   [ "$STREAM" = 1 ] || open_stream || return 1
   if ! gzip -1 -n -c "$BATCH" 2>"$GZERR" >&6; then
     # Most likely curl has ended (EPIPE): its exit status or answer says why.
     close_stream && { why="gzip: $(head -c 300 "$GZERR")" status=000; }
     return 1
   fi
-  s_last=$1 s_bytes=$((s_bytes + $2))
-  now
+  s_last=$1 s_bytes=$((s_bytes + $2)) s_chunks=$((s_chunks + 1))
+  uptime_s
   if [ $((now - s_start)) -ge "$STREAM_SECONDS" ] || [ "$s_bytes" -ge "$STREAM_MAX_BYTES" ]; then
     close_stream || return 1
   fi
@@ -347,10 +351,14 @@ while :; do
   stop_reader
   if [ "$failed" = 1 ]; then
     # Read again from the saved cursor: the server ignores the entries it already stored.
-    if [ "$status" = 413 ] && [ "$MAX_ENTRIES" -gt 1 ]; then
-      MAX_ENTRIES=$(((MAX_ENTRIES + 1) / 2)) MAX_BYTES=$(((MAX_BYTES + 1) / 2))
-      STREAM_MAX_BYTES=$(((STREAM_MAX_BYTES + 1) / 2))
-      log 4 "too large for the server ($why); now at most $MAX_ENTRIES entries / $MAX_BYTES bytes per chunk"
+    # 413 (a front end's body limit, or one entry above the server's limit): streams of at most half
+    # what the refused one carried; once a stream is a single chunk, chunks of half the size.
+    if [ "$status" = 413 ] && { [ "$s_chunks" -gt 1 ] || [ "$MAX_ENTRIES" -gt 1 ]; }; then
+      [ "$s_bytes" -lt 2 ] || STREAM_MAX_BYTES=$((s_bytes / 2))
+      if [ "$s_chunks" -le 1 ]; then
+        MAX_ENTRIES=$(((MAX_ENTRIES + 1) / 2)) MAX_BYTES=$(((MAX_BYTES + 1) / 2))
+      fi
+      log 4 "too large for the server ($why); now at most $STREAM_MAX_BYTES bytes per stream, $MAX_ENTRIES entries / $MAX_BYTES bytes per chunk"
     else
       backoff "sending failed: $why"
     fi

@@ -14,7 +14,7 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 
-export type ProxyMode = 'pass' | 'fail500' | 'store-then-500' | 'hang' | 'stream';
+export type ProxyMode = 'pass' | 'fail500' | 'store-then-500' | 'hang' | 'stream' | 'limit';
 
 export interface ProxiedRequest {
   entries: number;
@@ -28,6 +28,8 @@ export interface ProxiedRequest {
 
 export class ChaosProxy {
   mode: ProxyMode = 'pass';
+  /** 'limit' mode: a front end that answers 413 to a body of more entries than this. */
+  maxEntries = Infinity;
   /** Delay before answering, after forwarding (widens the window for a kill -9 mid-request). */
   delayMs = 0;
   readonly requests: ProxiedRequest[] = [];
@@ -155,6 +157,11 @@ export class ChaosProxy {
       this.requests.push(record);
       const mode = this.mode;
       if (mode === 'hang') return; // never answered; the socket is destroyed by the client or close()
+      if (mode === 'limit' && record.entries > this.maxEntries) {
+        record.status = 413;
+        res.writeHead(413, { 'content-type': 'text/plain' }).end('request entity too large');
+        return;
+      }
       if (mode === 'fail500') {
         record.status = 500;
         res.writeHead(500, { 'content-type': 'text/plain' }).end('injected failure');

@@ -89,6 +89,19 @@ describe('journal agent under failures', () => {
     assert.ok(answered.reduce((s, q) => s + (q.duplicates ?? 0), 0) > 0, 'the stored part was re-sent');
   });
 
+  it('413 from a front end with a body limit: halves its chunk and stream limits until requests fit', async () => {
+    const r = await rigBehindProxy();
+    proxy.mode = 'limit';
+    proxy.maxEntries = 60;
+    await r.write(300);
+    await r.writer.rotate();
+    r.agent.start();
+    await r.waitInSync(60_000);
+    assert.ok(r.logs.some((l) => l.includes('too large for the server')));
+    assert.ok(proxy.requests.some((q) => q.status === 413));
+    assert.ok(proxy.requests.filter((q) => q.status === 200).every((q) => q.entries <= 60));
+  });
+
   it('500s for a while (before and after storing): backs off, then catches up', async () => {
     const r = await rigBehindProxy();
     proxy.mode = 'fail500';
