@@ -71,6 +71,7 @@ async function printMilestones(rt: LocalRuntime, names: string[], t0Epoch: numbe
   const engine = rt.durable?.engine;
   if (!engine) return;
   const at = new Map<string, number[]>();
+  let episodes = 0;
   for (const name of names) {
     const record = await engine.getRecord(`vm-${name}-1`);
     const seen = new Map<string, number>();
@@ -78,6 +79,7 @@ async function printMilestones(rt: LocalRuntime, names: string[], t0Epoch: numbe
       const ev = e as unknown as { EventType: number; Timestamp: string; Name?: string };
       const base = ev.EventType === 0 ? 'started' : ev.EventType === 4 ? `scheduled ${ev.Name}` : '';
       if (ev.EventType === 1) seen.set('completed', Date.parse(ev.Timestamp));
+      if (ev.EventType === 12) episodes++;
       if (!base) continue;
       let k = 1;
       while (seen.has(`${base}#${k}`)) k++;
@@ -89,6 +91,7 @@ async function printMilestones(rt: LocalRuntime, names: string[], t0Epoch: numbe
     ts.sort((a, b) => a - b);
     console.log(`${k.padEnd(32)} n=${ts.length} first=${ts[0]} p50=${ts[ts.length >> 1]} last=${ts.at(-1)}`);
   }
+  console.log(`episodes_per_vm=${(episodes / names.length).toFixed(1)}`);
 }
 
 async function main(): Promise<void> {

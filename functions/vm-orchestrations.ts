@@ -3,6 +3,7 @@
 // monitored with durable timers between one-poll activities (the monitor pattern), waiting what ARM's
 // Retry-After asks. Transient ARM failures throw in the activity and are retried by RetryOptions;
 // permanent ones come back as values, fail the VM and remove what was created.
+import type { InvocationContext } from '@azure/functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import * as df from 'durable-functions';
 
@@ -25,6 +26,7 @@ export const ACT_RESOURCE_GROUP = 'vmArmResourceGroup';
 export const ACT_BEGIN = 'vmArmBegin';
 export const ACT_POLL = 'vmArmPoll';
 export const ACT_ADDRESSES = 'vmArmAddresses';
+export const ACT_READ_ADDRESSES = 'vmArmReadAddresses';
 export const ACT_FORGET_TOKEN = 'vmForgetIngestToken';
 
 /** The orchestration input (from the queued command and the record it was accepted on). */
@@ -41,9 +43,23 @@ export const orchestratorFor = (kind: VmCommandKind): string =>
 type BeginStep = LroKind;
 
 interface BeginInput {
-  step: BeginStep;
+  /** Operations started together (each is one ARM request; a transient failure retries them all). */
+  steps: BeginStep[];
   spec: VmSpec;
+  /** A record write that rides along (see withProgress). */
+  progress?: ProgressUpdate;
 }
+
+interface ResourceGroupInput {
+  spec: VmSpec;
+  progress?: ProgressUpdate;
+}
+
+/** What an ARM activity that carried a record write returns: `recorded: false` if the write failed. */
+type WithRecord<T> = T & { recorded?: false };
+
+/** The begin activity's result: one status per step. */
+type Begun = WithRecord<{ operations: LroStatus[] }>;
 
 // Transient ARM errors are mostly retried inside the SDK already (honouring Retry-After); these
 // attempts cover what outlasts that: a throttled subscription, a regional hiccup, a restarting host.
@@ -125,11 +141,11 @@ class Progress {
     });
   }
 
-  /** An activity that writes the record's progress (and any events queued since the last write). */
-  record(extra: Partial<Pick<ProgressUpdate, 'status' | 'publicIp' | 'privateIp'>> = {}): Task {
+  /** The record's progress and the events queued since the last write, as a record write. */
+  take(extra: Partial<Pick<ProgressUpdate, 'status' | 'publicIp' | 'privateIp'>> = {}): ProgressUpdate {
     const events = this.pendingEvents;
     this.pendingEvents = [];
-    const update: ProgressUpdate = {
+    return {
       name: this.input.spec.name,
       seq: this.input.seq,
       instanceId: this.context.df.instanceId,
@@ -138,7 +154,34 @@ class Progress {
       events,
       ...extra,
     };
-    return this.context.df.callActivityWithRetry(ACT_PROGRESS, storageRetry, update);
+  }
+
+  /**
+   * After an ARM activity that carried `update`: if its record write failed, its events go out with the
+   * next write (each write carries the whole progress, so nothing else is lost).
+   */
+  settleWrite(update: ProgressUpdate, result: { recorded?: false }): void {
+    if (result.recorded === false) this.pendingEvents = [...(update.events ?? []), ...this.pendingEvents];
+  }
+
+  /** The write that `change` would lead to, without making the change (for an activity to apply later). */
+  preview(
+    change: () => void,
+    extra: Partial<Pick<ProgressUpdate, 'status' | 'publicIp' | 'privateIp'>> = {},
+  ): ProgressUpdate {
+    const saved = { steps: this.steps.map((s) => ({ ...s })), step: this.step, events: this.pendingEvents };
+    this.pendingEvents = [...saved.events];
+    change();
+    const update = this.take(extra);
+    this.steps.splice(0, this.steps.length, ...saved.steps);
+    this.step = saved.step;
+    this.pendingEvents = saved.events;
+    return update;
+  }
+
+  /** An activity that writes the record's progress (and any events queued since the last write). */
+  record(extra: Partial<Pick<ProgressUpdate, 'status' | 'publicIp' | 'privateIp'>> = {}): Task {
+    return this.context.df.callActivityWithRetry(ACT_PROGRESS, storageRetry, this.take(extra));
   }
 }
 
@@ -146,8 +189,17 @@ function deadline(context: OrchestrationContext): number {
   return context.df.currentUtcDateTime.getTime() + OPERATION_DEADLINE_MS;
 }
 
-const begin = (context: OrchestrationContext, step: BeginStep, spec: VmSpec): Task =>
-  context.df.callActivityWithRetry(ACT_BEGIN, armRetry, { step, spec } satisfies BeginInput);
+const begin = (
+  context: OrchestrationContext,
+  steps: BeginStep[],
+  spec: VmSpec,
+  progress?: ProgressUpdate,
+): Task =>
+  context.df.callActivityWithRetry(ACT_BEGIN, armRetry, {
+    steps,
+    spec,
+    ...(progress ? { progress } : {}),
+  } satisfies BeginInput);
 
 /** Monitor: waits (durable timer, ARM's Retry-After) and polls until every operation has ended. */
 function* awaitOperations(
@@ -171,13 +223,12 @@ function* awaitOperations(
       ...running.map(({ s }) => (s.status === 'running' ? (s.retryAt ?? now + s.retryAfterMs) : now)),
     );
     if (next > now) yield context.df.createTimer(new Date(Math.min(next, until)));
-    const polled = (yield context.df.Task.all(
+    // One activity polls every running operation of the step (one episode for their results).
+    const polled = (yield context.df.callActivityWithRetry(
+      ACT_POLL,
+      armRetry,
       running.map(({ s }) =>
-        context.df.callActivityWithRetry(
-          ACT_POLL,
-          armRetry,
-          s.status === 'running' ? { kind: s.kind, target: s.target, state: s.state } : {},
-        ),
+        s.status === 'running' ? { kind: s.kind, target: s.target, state: s.state } : undefined,
       ),
     )) as LroStatus[];
     running.forEach(({ i }, k) => (current[i] = polled[k]!));
@@ -211,8 +262,8 @@ function* deleteGroup(
   spec: VmSpec,
   until: number,
 ): Generator<Task, LroStatus, unknown> {
-  const first = (yield begin(context, 'deleteResourceGroup', spec)) as LroStatus;
-  const [done] = yield* awaitOperations(context, [first], until);
+  const begun = (yield begin(context, ['deleteResourceGroup'], spec)) as Begun;
+  const [done] = yield* awaitOperations(context, begun.operations, until);
   return done!;
 }
 
@@ -222,42 +273,57 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
   const progress = new Progress(context, input);
   const until = deadline(context);
   try {
+    // Each step's record write rides along with the step's ARM activity (one activity and one episode
+    // per step instead of two: under a burst of creates, episodes are what the runtime spends its time on).
     progress.start('resourceGroup');
     progress.event('provisioning', 'provisioning');
-    // ARM calls are scheduled before the record write: activities start in that order, and the ARM
-    // work is what the next step waits for.
-    const [rg] = (yield context.df.Task.all([
-      context.df.callActivityWithRetry(ACT_RESOURCE_GROUP, armRetry, spec),
-      progress.record({ status: 'provisioning' }),
-    ])) as [LroStatus, unknown];
+    const rgWrite = progress.take({ status: 'provisioning' });
+    const rg = (yield context.df.callActivityWithRetry(ACT_RESOURCE_GROUP, armRetry, {
+      spec,
+      progress: rgWrite,
+    } satisfies ResourceGroupInput)) as WithRecord<LroStatus>;
+    progress.settleWrite(rgWrite, rg);
     settle(progress, ['resourceGroup'], [rg]);
 
     // The network resources do not depend on each other: created in parallel.
     const network: BeginStep[] = ['virtualNetwork', 'networkSecurityGroup', 'publicIp'];
     progress.start(...network);
-    const started = (
-      (yield context.df.Task.all([
-        ...network.map((s) => begin(context, s, spec)),
-        progress.record(),
-      ])) as LroStatus[]
-    ).slice(0, network.length);
-    settle(progress, network, yield* awaitOperations(context, started, until));
+    const netWrite = progress.take();
+    const started = (yield begin(context, network, spec, netWrite)) as Begun;
+    progress.settleWrite(netWrite, started);
+    settle(progress, network, yield* awaitOperations(context, started.operations, until));
 
     for (const step of ['networkInterface', 'virtualMachine'] as const) {
       progress.start(step);
-      const [first] = (yield context.df.Task.all([begin(context, step, spec), progress.record()])) as [
-        LroStatus,
-        unknown,
-      ];
-      settle(progress, [step], yield* awaitOperations(context, [first], until));
+      const write = progress.take();
+      const begun = (yield begin(context, [step], spec, write)) as Begun;
+      progress.settleWrite(write, begun);
+      settle(progress, [step], yield* awaitOperations(context, begun.operations, until));
     }
 
     // A Standard static address is allocated with the IP resource, but may show up a little later.
+    // Usually both addresses are there at the first read: the same activity then records `running`
+    // (`finish`); otherwise it records the step as started and the addresses are polled.
     progress.start('publicIpAddress');
-    let [addresses] = (yield context.df.Task.all([
-      context.df.callActivityWithRetry(ACT_ADDRESSES, armRetry, spec),
-      progress.record(),
-    ])) as [arm.Addresses, unknown];
+    const finished = (ip?: arm.Addresses) => {
+      progress.end('publicIpAddress', 'succeeded');
+      progress.step = null;
+      progress.event('ipAssigned', 'ip', ip); // the activity fills in the addresses it read
+      progress.event('running', 'running');
+    };
+    const finish = progress.preview(() => finished(), { status: 'running' });
+    const first = (yield context.df.callActivityWithRetry(ACT_ADDRESSES, armRetry, {
+      spec,
+      progress: progress.take(),
+      finish,
+    } satisfies AddressesInput)) as AddressesResult;
+    if (first.finished) {
+      finished({ publicIp: first.publicIp, privateIp: first.privateIp });
+      progress.take(); // written by the activity
+      progress.publish();
+      return { status: 'running' };
+    }
+    let addresses: arm.Addresses = first;
     while (!addresses.publicIp || !addresses.privateIp) {
       const now = context.df.currentUtcDateTime.getTime();
       if (now >= until)
@@ -267,12 +333,13 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
           step: 'publicIpAddress',
         });
       yield context.df.createTimer(new Date(now + ADDRESS_POLL_MS));
-      addresses = (yield context.df.callActivityWithRetry(ACT_ADDRESSES, armRetry, spec)) as arm.Addresses;
+      addresses = (yield context.df.callActivityWithRetry(
+        ACT_READ_ADDRESSES,
+        armRetry,
+        spec,
+      )) as arm.Addresses;
     }
-    progress.end('publicIpAddress', 'succeeded');
-    progress.step = null;
-    progress.event('ipAssigned', 'ip', { publicIp: addresses.publicIp, privateIp: addresses.privateIp });
-    progress.event('running', 'running');
+    finished({ publicIp: addresses.publicIp, privateIp: addresses.privateIp });
     progress.publish();
     yield progress.record({
       status: 'running',
@@ -353,11 +420,10 @@ export const powerVm: OrchestrationHandler = function* (context: OrchestrationCo
   const progress = new Progress(context, input);
   try {
     progress.start(op);
-    const [first] = (yield context.df.Task.all([begin(context, op, input.spec), progress.record()])) as [
-      LroStatus,
-      unknown,
-    ];
-    settle(progress, [op], yield* awaitOperations(context, [first], deadline(context)));
+    const write = progress.take();
+    const begun = (yield begin(context, [op], input.spec, write)) as Begun;
+    progress.settleWrite(write, begun);
+    settle(progress, [op], yield* awaitOperations(context, begun.operations, deadline(context)));
     const status = TRANSITIONS[command].done;
     progress.step = null;
     progress.event('powerChanged', 'power', { command, status });
@@ -372,8 +438,37 @@ export const powerVm: OrchestrationHandler = function* (context: OrchestrationCo
 
 // Activities: each is one short piece of I/O.
 
-async function beginActivity(input: unknown): Promise<LroStatus> {
-  const { step, spec } = input as BeginInput;
+/**
+ * Runs an ARM activity's work and the record write it carries side by side. The ARM outcome decides
+ * the activity (a thrown ARM error retries it); a failed record write must not (re-running a begin
+ * would mint another ingest token), so it only comes back as `recorded: false`.
+ */
+async function withProgress<T extends object>(
+  work: Promise<T>,
+  progress: ProgressUpdate | undefined,
+  context: InvocationContext,
+): Promise<WithRecord<T>> {
+  const [result, write] = await Promise.allSettled([
+    work,
+    progress ? applyProgress(progress) : Promise.resolve(undefined),
+  ]);
+  if (result.status === 'rejected') throw result.reason;
+  if (write.status === 'fulfilled') return result.value;
+  context.warn(`Recording the progress of ${progress?.name} failed: ${(write.reason as Error).message}`);
+  return { ...result.value, recorded: false };
+}
+
+function beginActivity(input: unknown, context: InvocationContext): Promise<Begun> {
+  const { steps, spec, progress } = input as BeginInput;
+  const operations = Promise.all(steps.map((step) => beginOperation(step, spec)));
+  return withProgress(
+    operations.then((o) => ({ operations: o })),
+    progress,
+    context,
+  );
+}
+
+async function beginOperation(step: BeginStep, spec: VmSpec): Promise<LroStatus> {
   switch (step) {
     case 'virtualNetwork':
       return arm.beginVirtualNetwork(spec);
@@ -403,15 +498,49 @@ async function beginActivity(input: unknown): Promise<LroStatus> {
   }
 }
 
-async function resourceGroupActivity(input: unknown): Promise<LroStatus> {
+function resourceGroupActivity(input: unknown, context: InvocationContext): Promise<WithRecord<LroStatus>> {
+  const { spec, progress } = input as ResourceGroupInput;
+  return withProgress(ensureResourceGroup(spec), progress, context);
+}
+
+async function ensureResourceGroup(spec: VmSpec): Promise<LroStatus> {
   try {
-    await arm.ensureResourceGroup(input as VmSpec);
+    await arm.ensureResourceGroup(spec);
     return { status: 'succeeded', kind: 'resourceGroup' };
   } catch (e) {
     if ((e as Error).name === 'TransientArmError') throw e;
     return { status: 'failed', kind: 'resourceGroup', error: armErrorInfo(e) };
   }
 }
+
+interface AddressesInput {
+  spec: VmSpec;
+  /** Written when an address is still missing. */
+  progress: ProgressUpdate;
+  /** Written, with the addresses, when both are known. */
+  finish: ProgressUpdate;
+}
+
+type AddressesResult = arm.Addresses & { finished: boolean };
+
+/** Reads the addresses and records either the step as started or, when both are known, `running`. */
+async function addressesActivity(input: unknown): Promise<AddressesResult> {
+  const { spec, progress, finish } = input as AddressesInput;
+  const a = await arm.readAddresses(spec);
+  if (!a.publicIp || !a.privateIp) {
+    await applyProgress(progress);
+    return { ...a, finished: false };
+  }
+  const ip = { publicIp: a.publicIp, privateIp: a.privateIp };
+  await applyProgress({
+    ...finish,
+    ...ip,
+    events: (finish.events ?? []).map((e) => (e.kind === 'ipAssigned' ? { ...e, data: ip } : e)),
+  });
+  return { ...a, finished: true };
+}
+
+type PollInput = ({ kind: LroKind; target: LroTarget; state: string } | undefined)[];
 
 df.app.orchestration(ORCH_PROVISION, provisionVm);
 df.app.orchestration(ORCH_DELETE, deleteVm);
@@ -422,10 +551,15 @@ df.app.activity(ACT_PROGRESS, {
 df.app.activity(ACT_RESOURCE_GROUP, { handler: resourceGroupActivity });
 df.app.activity(ACT_BEGIN, { handler: beginActivity });
 df.app.activity(ACT_POLL, {
-  handler: (input: unknown) => {
-    const { kind, target, state } = input as { kind: LroKind; target: LroTarget; state: string };
-    return pollOnce(kind, target, state);
-  },
+  // Every running operation of a step at once; a transient failure of one retries the round (polls
+  // are reads).
+  handler: (input: unknown) =>
+    Promise.all(
+      (input as PollInput).map((p) =>
+        p ? pollOnce(p.kind, p.target, p.state) : Promise.reject(new Error('nothing to poll')),
+      ),
+    ),
 });
-df.app.activity(ACT_ADDRESSES, { handler: (input: unknown) => arm.readAddresses(input as VmSpec) });
+df.app.activity(ACT_ADDRESSES, { handler: addressesActivity });
+df.app.activity(ACT_READ_ADDRESSES, { handler: (input: unknown) => arm.readAddresses(input as VmSpec) });
 df.app.activity(ACT_FORGET_TOKEN, { handler: (input: unknown) => deleteIngestToken(String(input)) });

@@ -18,7 +18,8 @@ export async function watchEvents(w: SseWriter, opts: WatchOptions = {}): Promis
     const woken = new Promise<void>((r) => (wake = r));
     const unsubscribe = onEventAppended(() => wake());
     const timer = setTimeout(() => wake(), opts.pollMs ?? 1000);
-    w.signal.addEventListener('abort', () => wake(), { once: true });
+    const onAbort = () => wake();
+    w.signal.addEventListener('abort', onAbort, { once: true });
     try {
       const events = await listEventsAfter(cursor, PAGE);
       for (const e of events) {
@@ -30,6 +31,7 @@ export async function watchEvents(w: SseWriter, opts: WatchOptions = {}): Promis
     } finally {
       clearTimeout(timer);
       unsubscribe();
+      w.signal.removeEventListener('abort', onAbort); // one per wait, or a long watch piles them up
     }
   }
 }
