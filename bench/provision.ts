@@ -147,9 +147,16 @@ async function main(): Promise<void> {
     })().catch(() => undefined);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const answered: number[] = [];
     const created = await Promise.all(
-      names.map((name) => api('POST', '/api/vms', { name, sshPublicKey: key })),
+      names.map((name) =>
+        api('POST', '/api/vms', { name, sshPublicKey: key }).finally(() =>
+          answered.push(performance.now() - t0),
+        ),
+      ),
     );
+    if (process.env.BENCH_DEBUG)
+      console.log(`creates answered: first=${answered[0]!.toFixed(0)} last=${answered.at(-1)!.toFixed(0)}`);
     if (created.some((c) => c.status !== 202))
       throw new Error(`create failed: ${JSON.stringify(created[0])}`);
     await finished;

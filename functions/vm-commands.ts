@@ -10,7 +10,7 @@ import { appendEvent } from '../lib/events/store';
 import { parseCommand, type VmCommand } from '../lib/vms/commands';
 import { instanceIdFor } from '../lib/vms/names';
 import { specOf, toApiVm, type VmRecord } from '../lib/vms/record';
-import { isTransitional } from '../lib/vms/status';
+import { isTransitional, TRANSITIONS } from '../lib/vms/status';
 import { getVm, NoChange, updateVm } from '../lib/vms/store';
 import { orchestratorFor, type VmOrchestrationInput } from './vm-orchestrations';
 
@@ -32,19 +32,22 @@ export async function handleVmCommand(message: unknown, context: InvocationConte
   }
   const client = df.getClient(context);
   const instanceId = instanceIdFor(cmd.name, cmd.seq);
-  // Both reads at once (the record read is wasted only for a redelivered message).
-  const [exists, stored] = await Promise.all([instanceExists(client, instanceId), getVm(cmd.name)]);
-  if (exists) return; // redelivered: already started
+  const stored = await getVm(cmd.name);
   if (!stored || stored.record.seq !== cmd.seq) {
     context.warn(`Command ${cmd.kind} #${cmd.seq} for ${cmd.name} was superseded; ignored.`);
     return;
   }
+  // Once the orchestration has recorded progress or an outcome, a redelivered message has nothing to
+  // do (and starting a completed instance id again would run the command twice).
+  if (stored.record.status !== TRANSITIONS[cmd.kind].pending) return;
   const { seq, requestId } = stored.record;
   const input: VmOrchestrationInput = { kind: cmd.kind, seq, requestId, spec: specOf(stored.record) };
   try {
     await client.startNew(orchestratorFor(cmd.kind), { instanceId, input });
   } catch (e) {
-    if (await instanceExists(client, instanceId)) return; // a concurrent delivery won the race
+    // Still pending but already started (redelivered before its first record write), or a concurrent
+    // delivery won the race: the instance exists.
+    if (await instanceExists(client, instanceId)) return;
     throw e;
   }
 }

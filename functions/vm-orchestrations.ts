@@ -52,7 +52,6 @@ interface BeginInput {
 
 interface ResourceGroupInput {
   spec: VmSpec;
-  progress?: ProgressUpdate;
 }
 
 /** What an ARM activity that carried a record write returns: `recorded: false` if the write failed. */
@@ -275,20 +274,19 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
   try {
     // Each step's record write rides along with the step's ARM activity (one activity and one episode
     // per step instead of two: under a burst of creates, episodes are what the runtime spends its time on).
+    // The resource group is created at once (no LRO) and the network waits for it: `provisioning` is
+    // recorded with the network step, so nothing stands between the two ARM requests.
     progress.start('resourceGroup');
     progress.event('provisioning', 'provisioning');
-    const rgWrite = progress.take({ status: 'provisioning' });
     const rg = (yield context.df.callActivityWithRetry(ACT_RESOURCE_GROUP, armRetry, {
       spec,
-      progress: rgWrite,
-    } satisfies ResourceGroupInput)) as WithRecord<LroStatus>;
-    progress.settleWrite(rgWrite, rg);
+    } satisfies ResourceGroupInput)) as LroStatus;
     settle(progress, ['resourceGroup'], [rg]);
 
     // The network resources do not depend on each other: created in parallel.
     const network: BeginStep[] = ['virtualNetwork', 'networkSecurityGroup', 'publicIp'];
     progress.start(...network);
-    const netWrite = progress.take();
+    const netWrite = progress.take({ status: 'provisioning' });
     const started = (yield begin(context, network, spec, netWrite)) as Begun;
     progress.settleWrite(netWrite, started);
     settle(progress, network, yield* awaitOperations(context, started.operations, until));
@@ -373,7 +371,7 @@ function* failAndCleanUp(
   if (!context.df.isReplaying)
     context.warn(`VM ${input.spec.name}: ${error.code} at ${error.step ?? '?'}; cleaning up`);
   progress.start('cleanup');
-  yield progress.record();
+  yield progress.record({ status: 'provisioning' }); // still `queued` if the resource group failed
   let cleaned: LroStatus;
   try {
     cleaned = yield* deleteGroup(context, input.spec, deadline(context));
@@ -439,23 +437,25 @@ export const powerVm: OrchestrationHandler = function* (context: OrchestrationCo
 // Activities: each is one short piece of I/O.
 
 /**
- * Runs an ARM activity's work and the record write it carries side by side. The ARM outcome decides
- * the activity (a thrown ARM error retries it); a failed record write must not (re-running a begin
- * would mint another ingest token), so it only comes back as `recorded: false`.
+ * Runs an ARM activity's work, then the record write it carries. ARM first: the next step waits for
+ * the operation ARM runs, never for the record, so under a burst the request goes out before the
+ * bookkeeping. A thrown ARM error retries the activity; a failed record write must not (re-running a
+ * begin would mint another ingest token), so it only comes back as `recorded: false`.
  */
 async function withProgress<T extends object>(
   work: Promise<T>,
   progress: ProgressUpdate | undefined,
   context: InvocationContext,
 ): Promise<WithRecord<T>> {
-  const [result, write] = await Promise.allSettled([
-    work,
-    progress ? applyProgress(progress) : Promise.resolve(undefined),
-  ]);
-  if (result.status === 'rejected') throw result.reason;
-  if (write.status === 'fulfilled') return result.value;
-  context.warn(`Recording the progress of ${progress?.name} failed: ${(write.reason as Error).message}`);
-  return { ...result.value, recorded: false };
+  const result = await work;
+  if (!progress) return result;
+  try {
+    await applyProgress(progress);
+    return result;
+  } catch (e) {
+    context.warn(`Recording the progress of ${progress.name} failed: ${(e as Error).message}`);
+    return { ...result, recorded: false };
+  }
 }
 
 function beginActivity(input: unknown, context: InvocationContext): Promise<Begun> {
@@ -498,12 +498,8 @@ async function beginOperation(step: BeginStep, spec: VmSpec): Promise<LroStatus>
   }
 }
 
-function resourceGroupActivity(input: unknown, context: InvocationContext): Promise<WithRecord<LroStatus>> {
-  const { spec, progress } = input as ResourceGroupInput;
-  return withProgress(ensureResourceGroup(spec), progress, context);
-}
-
-async function ensureResourceGroup(spec: VmSpec): Promise<LroStatus> {
+async function resourceGroupActivity(input: unknown): Promise<LroStatus> {
+  const { spec } = input as ResourceGroupInput;
   try {
     await arm.ensureResourceGroup(spec);
     return { status: 'succeeded', kind: 'resourceGroup' };

@@ -132,7 +132,7 @@ export class FunctionHost implements HostApi {
       keys: this.#opts.keys ?? {},
       plugins: this.#plugins,
       proxyUrl: capabilities.HttpUri,
-      invoke: (r) => this.invoke(r),
+      invoke: (r) => this.invoke(r).finally(() => this.#queues.forEach((q) => q.poke())),
       log: this.#log,
     });
     const dispatcher = this.#dispatcher;

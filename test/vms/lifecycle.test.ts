@@ -5,6 +5,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
+import { QueueClient } from '@azure/storage-queue';
+
+import { enqueueCommand } from '../../lib/vms/commands';
+import { getVm } from '../../lib/vms/store';
+import { eventually } from '../helpers/runtime';
 import {
   actionsFromOperations,
   checkRoleCoverage,
@@ -81,6 +86,42 @@ describe('VM lifecycle through the real path', () => {
     assert.equal(armVm.properties.osProfile.linuxConfiguration.disablePasswordAuthentication, true);
     assert.match(String(armVm.internal.customData), /^#cloud-config/);
     assert.match(String(armVm.internal.customData), /\/api\/vms\/web1\/journal/);
+  });
+
+  test('a redelivered command does nothing twice (while pending, and after the VM is running)', async () => {
+    const writesFor = async (name: string) =>
+      (
+        (await t.emulator('GET', '/_emulator/operations')).body.value as {
+          method: string;
+          path: string;
+          linked?: boolean; // the checks a write implies (joins), recorded as extra entries
+        }[]
+      ).filter((o) => !o.linked && o.method !== 'GET' && o.path.includes(`-${name}`)).length;
+    assert.equal((await t.api('POST', '/api/vms', { name: 'redo1', sshPublicKey: key })).status, 202);
+    const pending = (await getVm('redo1'))!.record;
+    const command = {
+      v: 1 as const,
+      name: 'redo1',
+      kind: 'create' as const,
+      seq: pending.seq,
+      requestId: pending.requestId,
+    };
+    await enqueueCommand(command); // delivered again while the first is being handled
+    const running = await t.waitForStatus('redo1', 'running');
+    const writes = await writesFor('redo1');
+    assert.equal(writes, 6, 'one PUT per resource');
+
+    await enqueueCommand(command); // and again once it is done
+    const queue = new QueueClient(t.rt.storageConnectionString, 'vm-commands');
+    await eventually(async () => (await queue.getProperties()).approximateMessagesCount === 0);
+    await new Promise((r) => setTimeout(r, 300)); // a (wrong) second orchestration would have started
+    assert.equal(await writesFor('redo1'), writes);
+    const after = (await t.api('GET', '/api/vms/redo1')).body;
+    assert.equal(after.status, 'running');
+    assert.equal(after.updatedAt, running.updatedAt);
+
+    assert.equal((await t.api('DELETE', '/api/vms/redo1')).status, 202);
+    await t.waitForStatus('redo1', 'deleted');
   });
 
   test('stop, start, restart, deallocate; a transition the status forbids is 409', async () => {
