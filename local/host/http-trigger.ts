@@ -2,7 +2,8 @@
 // `app.setup({ enableHttpStream: true })` the request and response bodies stream through the
 // library's own HTTP proxy, exactly as the Azure host forwards them; otherwise they travel as RPC data.
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
+import { Agent, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 import { type FunctionKeys, isAuthorized } from './keys';
 import type { LogSink } from './logger';
@@ -10,6 +11,19 @@ import { type CompiledRoute, compileRoute, matchRoute } from './routes';
 import type { HostPlugin, InvokeRequest, InvokeResult, Registration, RpcTypedData } from './types';
 
 const MAX_BUFFERED_BODY = 100 * 1024 * 1024; // the host's default maxRequestBodySize
+
+/**
+ * Connections to the library's proxy that carried a request body are not reused: the proxy never
+ * drains a body its function answered without reading, and a connection with one left in it stalls
+ * the next invocation until the proxy's keep-alive timeout resets it.
+ */
+const carriedBody = new WeakSet<Duplex>();
+const proxyAgent = new (class extends Agent {
+  override keepSocketAlive(socket: Duplex): boolean {
+    // Node's returns a boolean (false destroys the socket); @types/node says void.
+    return !carriedBody.has(socket) && (super.keepSocketAlive(socket) as boolean | undefined) !== false;
+  }
+})({ keepAlive: true });
 
 interface HttpRoute {
   reg: Registration;
@@ -137,6 +151,7 @@ export class HttpDispatcher {
         {
           host: '127.0.0.1',
           port: proxy.port,
+          agent: proxyAgent,
           method: req.method,
           path: `${url.pathname}${url.search}`,
           headers: {
@@ -156,10 +171,20 @@ export class HttpDispatcher {
           proxyRes.on('error', () => res.destroy());
         },
       );
+      if (hasBody(req)) forward.once('socket', (s) => carriedBody.add(s));
       forward.on('error', () => {
+        if (res.writableFinished) return resolve(); // dropped below, after the response
         if (!res.headersSent) end(res, 500);
         else res.destroy();
         resolve();
+      });
+      res.on('finish', () => {
+        // Answered before the whole body arrived (a 401, 413 …): the function will not read the rest.
+        if (!forward.writableFinished) {
+          req.unpipe(forward);
+          forward.destroy();
+        }
+        if (!req.complete) drain(req);
       });
       res.on('close', () => {
         if (!res.writableFinished) forward.destroy();
@@ -206,6 +231,24 @@ interface RpcHttpResponse {
   statusCode?: string;
   headers?: Record<string, string>;
   body?: { bytes?: Uint8Array; string?: string };
+}
+
+const DRAIN_TIMEOUT_MS = 5_000; // Kestrel's, not configurable there either
+
+const hasBody = (req: IncomingMessage) =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? '0') > 0;
+
+/**
+ * Like Kestrel after a response to a request whose body is still arriving: read and discard the rest
+ * so the keep-alive connection can carry the next request, and close it if that takes over 5 s.
+ * Left unread, the body blocks the connection, and a client that has sent it all (loopback buffers
+ * hold megabytes) sends its next request there and gets a reset at the keep-alive timeout.
+ */
+function drain(req: IncomingMessage): void {
+  const timer = setTimeout(() => req.socket.destroy(), DRAIN_TIMEOUT_MS);
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
 }
 
 function end(res: ServerResponse, status: number): void {

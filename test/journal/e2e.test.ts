@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -164,6 +165,48 @@ describe('journal end to end (local runtime)', () => {
           p.errors?.some((e) => e.field === field),
           JSON.stringify(p),
         );
+    }
+    assert.equal((await entries()).length, 14);
+  });
+
+  it('a body answered before it is read is drained, so its connection carries the next request', async () => {
+    // A client that got the whole body out before the answer (loopback buffers hold megabytes) sends
+    // its next request on the same connection; an undrained body stalls that until a reset.
+    const socket = connect(Number(new URL(rt.baseUrl).port), '127.0.0.1');
+    socket.on('error', () => undefined); // surfaces as a write's error and 'close'
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    const statuses = () => [...received.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => Number(m[1]));
+    const answered = (n: number) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (statuses().length < n) return;
+          socket.off('data', check);
+          resolve();
+        };
+        socket.on('data', check);
+        socket.once('close', () => reject(new Error(`connection closed after ${statuses().join(', ')}`)));
+        check();
+      });
+    const post = (type: string, body: Buffer) =>
+      new Promise<void>((resolve, reject) => {
+        const head =
+          `POST /api/vms/${vm}/journal HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
+          `Content-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`;
+        socket.write(Buffer.concat([Buffer.from(head), body]), (e) =>
+          e ? reject(new Error(`connection lost after ${statuses().join(', ')}: ${e.message}`)) : resolve(),
+        );
+      });
+    try {
+      // The 10 MB leave the client only if the host reads past its 413.
+      await Promise.all([
+        post('application/vnd.fdo.journal', Buffer.alloc(10 * 1024 * 1024, 0x41)),
+        answered(1),
+      ]);
+      await Promise.all([post('text/plain', Buffer.from('x')), answered(2)]);
+      assert.deepEqual(statuses(), [413, 415]);
+    } finally {
+      socket.destroy();
     }
     assert.equal((await entries()).length, 14);
   });
