@@ -5,6 +5,7 @@
 // Two SDK generations are in play: arm-network/arm-resources (core-lro 2: beginX + resumeFrom) and
 // arm-compute (core-lro 3: PollerLike + restorePoller).
 import type { OperationState, PollerLike } from '@azure/core-lro';
+import { createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 
 import { armClients } from '../arm/clients';
 import type { ArmErrorInfo } from '../vms/record';
@@ -109,50 +110,6 @@ interface V3Box {
   poller: PollerLike<OperationState<unknown>, unknown>;
 }
 
-type ResumeV2 = (state: string, onResponse: RetryAfterCapture['onResponse']) => Promise<V2Poller>;
-type ResumeV3 = (state: string, onResponse: RetryAfterCapture['onResponse']) => Promise<V3Box>;
-
-async function resumeFor(kind: LroKind, t: LroTarget): Promise<{ v2?: ResumeV2; v3?: ResumeV3 }> {
-  const { network, resources, compute } = await armClients();
-  const none = {} as never;
-  const v2 = (
-    f: (o: { resumeFrom: string; onResponse: RetryAfterCapture['onResponse'] }) => Promise<V2Poller>,
-  ) => ({
-    v2: (state: string, onResponse: RetryAfterCapture['onResponse']) => f({ resumeFrom: state, onResponse }),
-  });
-  switch (kind) {
-    case 'virtualNetwork':
-      return v2((o) => network.virtualNetworks.beginCreateOrUpdate(t.resourceGroup, t.name, none, o));
-    case 'networkSecurityGroup':
-      return v2((o) => network.networkSecurityGroups.beginCreateOrUpdate(t.resourceGroup, t.name, none, o));
-    case 'publicIp':
-      return v2((o) => network.publicIPAddresses.beginCreateOrUpdate(t.resourceGroup, t.name, none, o));
-    case 'networkInterface':
-      return v2((o) => network.networkInterfaces.beginCreateOrUpdate(t.resourceGroup, t.name, none, o));
-    case 'deleteResourceGroup':
-      return v2((o) => resources.resourceGroups.beginDelete(t.resourceGroup, o));
-    case 'resourceGroup':
-      throw new Error('creating a resource group is not a long-running operation');
-    default: {
-      const { restorePoller } = await import('@azure/arm-compute');
-      const vms = compute.virtualMachines;
-      const source = {
-        virtualMachine: vms.createOrUpdate,
-        start: vms.start,
-        powerOff: vms.powerOff,
-        restart: vms.restart,
-        deallocate: vms.deallocate,
-      }[kind];
-      return {
-        v3: (state, onResponse) =>
-          Promise.resolve({
-            poller: restorePoller<never, unknown>(compute, state, source as never, { onResponse }),
-          }),
-      };
-    }
-  }
-}
-
 function fromV2(kind: LroKind, target: LroTarget, p: V2Poller, retry: RetryAfterCapture): LroStatus {
   const s = p.getOperationState();
   if (s.status === 'failed' || s.status === 'canceled') return failure(kind, s.error ?? new Error(s.status));
@@ -204,17 +161,68 @@ export async function beginV3(
   }
 }
 
-/** One poll of a running operation. */
+/** What a begin serialized: where ARM reports the operation's progress, and how. */
+interface PollConfig {
+  mode?: string;
+  operationLocation?: string;
+}
+
+function pollConfig(state: string): PollConfig {
+  const parsed = JSON.parse(state) as {
+    state?: { config?: { metadata?: { mode?: string }; operationLocation?: string } };
+  };
+  const config = parsed.state?.config;
+  return { mode: config?.metadata?.mode, operationLocation: config?.operationLocation };
+}
+
+interface ArmOperationBody {
+  status?: string;
+  error?: { code?: string; message?: string };
+}
+
+/**
+ * One poll of a running operation: one GET of the URL ARM gave for it (Azure-AsyncOperation, or
+ * Location for a resource group's delete), through the SDK client's pipeline (credential, ARM's
+ * retry and throttling policies). The poller state the SDK serialized at the start names that URL;
+ * restoring the SDK poller instead would send the same poll plus, once done, a GET of the whole
+ * resource, which nothing here reads.
+ */
 export async function pollOnce(kind: LroKind, target: LroTarget, state: string): Promise<LroStatus> {
+  const { mode, operationLocation } = pollConfig(state);
+  if (!operationLocation) throw new Error(`no operation URL in the saved state of ${kind} ${target.name}`);
+  const { network } = await armClients();
   const retry = retryAfterCapture();
-  const resume = await resumeFor(kind, target);
+  let res: PipelineResponse;
   try {
-    if (resume.v2) return fromV2(kind, target, await resume.v2(state, retry.onResponse), retry);
-    const box = await resume.v3!(state, retry.onResponse);
-    box.poller.catch(() => undefined);
-    await box.poller.poll();
-    return await fromV3(kind, target, box, retry);
+    res = await network.sendRequest(createPipelineRequest({ url: operationLocation, method: 'GET' }));
   } catch (e) {
     return failure(kind, e);
+  }
+  retry.onResponse(res);
+  let body: ArmOperationBody = {};
+  try {
+    body = res.bodyAsText ? (JSON.parse(res.bodyAsText) as ArmOperationBody) : {};
+  } catch {
+    /* a status without a JSON body (Location polling) */
+  }
+  const err = (fallback: string) => ({
+    statusCode: res.status,
+    code: body.error?.code ?? fallback,
+    message: body.error?.message ?? `ARM answered ${res.status} to the poll of ${kind} ${target.name}`,
+  });
+  if (res.status >= 400) return failure(kind, err(`HttpStatus${res.status}`));
+  if (mode === 'ResourceLocation' || mode === 'Location') {
+    // Location polling: 202 while running, 200/204 once done.
+    return res.status === 202 ? running(kind, target, state, retry) : { status: 'succeeded', kind };
+  }
+  switch ((body.status ?? '').toLowerCase()) {
+    case 'succeeded':
+      return { status: 'succeeded', kind };
+    case 'failed':
+    case 'canceled':
+    case 'cancelled':
+      return failure(kind, { ...err(body.status!), statusCode: undefined });
+    default:
+      return running(kind, target, state, retry);
   }
 }

@@ -77,6 +77,14 @@ export async function insertVm(
   build: (previous: VmRecord | undefined) => VmRecord,
 ): Promise<VmRecord> {
   const t = await table();
+  // A new name is the common case: try to create first, and read only when the name is taken.
+  const fresh = build(undefined);
+  try {
+    remember(t, fresh, (await t.createEntity(toEntity(fresh))).etag);
+    return fresh;
+  } catch (err) {
+    if (statusCode(err) !== 409) throw err;
+  }
   const existing = await getVm(name);
   if (existing && existing.record.status !== 'deleted') {
     throw conflict(`A VM named '${name}' already exists (status ${existing.record.status}).`);
