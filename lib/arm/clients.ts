@@ -4,6 +4,7 @@
 // invocations never touch ARM.
 import { readFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
+import { createSecureContext } from 'node:tls';
 
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { NetworkManagementClient } from '@azure/arm-network';
@@ -53,7 +54,8 @@ async function buildClients(): Promise<ArmClients> {
     // One keep-alive pool for the three clients (they all talk to one host): a burst of activities then
     // reuses connections instead of paying a TLS handshake each. No socket limit: a held LRO poll must
     // not queue the others behind it.
-    agent: new Agent({ keepAlive: true, ...(ca ? { ca } : {}) }),
+    // One TLS context for every connection: given only `ca`, Node builds a context per connection.
+    agent: new Agent({ keepAlive: true, ...(ca ? { secureContext: createSecureContext({ ca }) } : {}) }),
   };
   const [{ ResourceManagementClient }, { NetworkManagementClient }, { ComputeManagementClient }] =
     await Promise.all([
