@@ -5,7 +5,6 @@
 // (RG is synchronous; then network ∥ → NIC → VM: three LRO delays), ARM writes and polls per VM, and
 // VMs per minute. Target: ratio ≤ 1.1, writes per VM ≤ resources created (6 requested, 7 with the disk).
 // Usage: npm run bench:provision [-- --vms 20 --lro-ms 3000]
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -14,7 +13,9 @@ import { parseArgs } from 'node:util';
 
 import { createParser } from 'eventsource-parser';
 
+import { instanceIdFor } from '../lib/vms/names';
 import { LocalRuntime } from '../local/runtime';
+import { sshPublicKey } from '../test/arm/helpers';
 
 const { values } = parseArgs({
   options: {
@@ -26,12 +27,6 @@ const { values } = parseArgs({
 const VMS = Number(values.vms);
 const LRO_MS = Number(values['lro-ms']);
 const CRITICAL_PATH_MS = 3 * LRO_MS;
-
-function sshKey(): string {
-  const raw = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
-  const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
-  return `ssh-ed25519 ${Buffer.concat([str(Buffer.from('ssh-ed25519')), str(raw)]).toString('base64')} bench`;
-}
 
 function armCall(endpoint: string, ca: string, method: string, path: string): Promise<any> {
   return new Promise((ok, fail) => {
@@ -73,7 +68,7 @@ async function printMilestones(rt: LocalRuntime, names: string[], t0Epoch: numbe
   const at = new Map<string, number[]>();
   let episodes = 0;
   for (const name of names) {
-    const record = await engine.getRecord(`vm-${name}-1`);
+    const record = await engine.getRecord(instanceIdFor(name, 1));
     const seen = new Map<string, number>();
     for (const e of record ? await engine.getHistory(record) : []) {
       const ev = e as unknown as { EventType: number; Timestamp: string; Name?: string };
@@ -106,7 +101,7 @@ async function main(): Promise<void> {
   });
   try {
     const arm = rt.arm!;
-    const key = sshKey();
+    const key = sshPublicKey();
     const api = async (method: string, path: string, body?: unknown) => {
       const r = await fetch(`${rt.baseUrl}${path}`, {
         method,

@@ -50,10 +50,6 @@ interface BeginInput {
   progress?: ProgressUpdate;
 }
 
-interface ResourceGroupInput {
-  spec: VmSpec;
-}
-
 /** What an ARM activity that carried a record write returns: `recorded: false` if the write failed. */
 type WithRecord<T> = T & { recorded?: false };
 
@@ -278,9 +274,7 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
     // recorded with the network step, so nothing stands between the two ARM requests.
     progress.start('resourceGroup');
     progress.event('provisioning', 'provisioning');
-    const rg = (yield context.df.callActivityWithRetry(ACT_RESOURCE_GROUP, armRetry, {
-      spec,
-    } satisfies ResourceGroupInput)) as LroStatus;
+    const rg = (yield context.df.callActivityWithRetry(ACT_RESOURCE_GROUP, armRetry, spec)) as LroStatus;
     settle(progress, ['resourceGroup'], [rg]);
 
     // The network resources do not depend on each other: created in parallel.
@@ -499,9 +493,8 @@ async function beginOperation(step: BeginStep, spec: VmSpec): Promise<LroStatus>
 }
 
 async function resourceGroupActivity(input: unknown): Promise<LroStatus> {
-  const { spec } = input as ResourceGroupInput;
   try {
-    await arm.ensureResourceGroup(spec);
+    await arm.ensureResourceGroup(input as VmSpec);
     return { status: 'succeeded', kind: 'resourceGroup' };
   } catch (e) {
     if ((e as Error).name === 'TransientArmError') throw e;

@@ -1,9 +1,9 @@
-// ARM long-running operations as resumable state: `begin*` sends the request and returns the SDK
-// poller's serialized state (no waiting); `pollOnce` restores the poller from that state, sends one
-// poll, and reports done / not yet (with ARM's Retry-After) / failed. The orchestrator keeps the state
-// in its history and waits with durable timers between polls, so no activity blocks for minutes.
-// Two SDK generations are in play: arm-network/arm-resources (core-lro 2: beginX + resumeFrom) and
-// arm-compute (core-lro 3: PollerLike + restorePoller).
+// ARM long-running operations as resumable state: `begin*` sends the request through the SDK and
+// returns its poller's serialized state (no waiting); `pollOnce` sends one GET of the operation URL that
+// state names and reports done / not yet (with ARM's Retry-After) / failed. The orchestrator keeps the
+// state in its history and waits with durable timers between polls, so no activity blocks for minutes.
+// Two SDK generations start operations: arm-network/arm-resources (core-lro 2) and arm-compute
+// (core-lro 3); both serialize the same `{ state: { config: { metadata.mode, operationLocation } } }`.
 import type { OperationState, PollerLike } from '@azure/core-lro';
 import { createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 
