@@ -152,8 +152,10 @@ export async function beginV3(
 ): Promise<LroStatus> {
   const retry = retryAfterCapture();
   try {
+    // Never `then`/`catch` the poller: that starts its poll loop, which would go on polling ARM (and
+    // then GET the resource) in the background after the activity returned. A failed initial request
+    // rejects submitted().
     const box: V3Box = { poller: start({ onResponse: retry.onResponse }) };
-    box.poller.catch(() => undefined); // the thenable's rejection is read through operationState
     await box.poller.submitted();
     return await fromV3(kind, target, box, retry);
   } catch (e) {

@@ -93,6 +93,28 @@ describe('ARM steps', () => {
     );
   });
 
+  test('a begin sends its request and returns: no poll goes on in the background', async () => {
+    const s = spec('probe3');
+    await steps.ensureResourceGroup(s);
+    for (const b of [steps.beginVirtualNetwork, steps.beginNetworkSecurityGroup, steps.beginPublicIp])
+      assert.equal((await settle(await b(s))).status, 'succeeded');
+    assert.equal((await settle(await steps.beginNetworkInterface(s))).status, 'succeeded');
+    for (const begin of [
+      () => steps.beginVirtualMachine(s, ''),
+      () => steps.beginPowerOperation(s, 'restart'),
+    ]) {
+      const begun = await begin();
+      assert.equal(begun.status, 'running');
+      const before = (await operations()).length;
+      // Longer than the LRO: a poller left running would have polled and fetched the VM by now.
+      await new Promise((r) => setTimeout(r, 1800));
+      assert.deepEqual((await operations()).slice(before), []);
+      const done = await settle(begun);
+      assert.equal(done.status, 'succeeded');
+      assert.equal(done.polls, 1);
+    }
+  });
+
   test('AllocationFailed ends the VM operation as failed with the ARM code', async () => {
     const s = spec('probe2');
     await steps.ensureResourceGroup(s);
@@ -112,18 +134,33 @@ describe('ARM steps', () => {
   });
 });
 
-async function setFaults(rules: unknown[]): Promise<void> {
+/** ARM's record of the requests it served (method and path), without linked access checks. */
+async function operations(): Promise<string[]> {
+  const body = (await emulator('GET', '/_emulator/operations')) as {
+    value: { method: string; path: string; linked?: boolean }[];
+  };
+  return body.value.filter((o) => !o.linked).map((o) => `${o.method} ${o.path}`);
+}
+
+const setFaults = (rules: unknown[]) => emulator('PUT', '/_emulator/faults', rules);
+
+async function emulator(method: string, path: string, body?: unknown): Promise<unknown> {
   const { request } = await import('node:https');
-  await new Promise<void>((ok, fail) => {
+  return new Promise((ok, fail) => {
     const req = request(
-      `${h.arm.endpoint}/_emulator/faults`,
-      { method: 'PUT', ca: h.arm.caPem, headers: { 'content-type': 'application/json' } },
+      `${h.arm.endpoint}${path}`,
+      { method, ca: h.arm.caPem, headers: { 'content-type': 'application/json' } },
       (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode! < 300 ? ok() : fail(new Error(`faults ${res.statusCode}`))));
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () =>
+          res.statusCode! < 300
+            ? ok(text ? JSON.parse(text) : undefined)
+            : fail(new Error(`${method} ${path}: ${res.statusCode}`)),
+        );
       },
     );
     req.on('error', fail);
-    req.end(JSON.stringify(rules));
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
