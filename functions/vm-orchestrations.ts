@@ -22,7 +22,6 @@ export const ORCH_DELETE = 'vmDelete';
 export const ORCH_POWER = 'vmPower';
 
 export const ACT_PROGRESS = 'vmRecordProgress';
-export const ACT_RESOURCE_GROUP = 'vmArmResourceGroup';
 export const ACT_BEGIN = 'vmArmBegin';
 export const ACT_POLL = 'vmArmPoll';
 export const ACT_ADDRESSES = 'vmArmAddresses';
@@ -46,15 +45,17 @@ interface BeginInput {
   /** Operations started together (each is one ARM request; a transient failure retries them all). */
   steps: BeginStep[];
   spec: VmSpec;
-  /** A record write that rides along (see withProgress). */
+  /** Create the resource group first (ARM creates it at once; the steps go into it). */
+  inNewGroup?: true;
+  /** A record write that rides along (see withProgress); not made if the group could not be created. */
   progress?: ProgressUpdate;
 }
 
 /** What an ARM activity that carried a record write returns: `recorded: false` if the write failed. */
 type WithRecord<T> = T & { recorded?: false };
 
-/** The begin activity's result: one status per step. */
-type Begun = WithRecord<{ operations: LroStatus[] }>;
+/** The begin activity's result: one status per step (none if the resource group failed). */
+type Begun = WithRecord<{ operations: LroStatus[]; group?: LroStatus }>;
 
 // Transient ARM errors are mostly retried inside the SDK already (honouring Retry-After); these
 // attempts cover what outlasts that: a throttled subscription, a regional hiccup, a restarting host.
@@ -174,6 +175,15 @@ class Progress {
     return update;
   }
 
+  /** Takes on the progress an activity wrote from a preview (its events went out with it). */
+  adopt(written: ProgressUpdate): void {
+    const p = written.provisioning!;
+    this.steps.splice(0, this.steps.length, ...p.steps.map((s) => ({ ...s })));
+    this.step = p.step;
+    this.pendingEvents = [];
+    this.publish();
+  }
+
   /** An activity that writes the record's progress (and any events queued since the last write). */
   record(extra: Partial<Pick<ProgressUpdate, 'status' | 'publicIp' | 'privateIp'>> = {}): Task {
     return this.context.df.callActivityWithRetry(ACT_PROGRESS, storageRetry, this.take(extra));
@@ -189,23 +199,33 @@ const begin = (
   steps: BeginStep[],
   spec: VmSpec,
   progress?: ProgressUpdate,
+  inNewGroup?: true,
 ): Task =>
   context.df.callActivityWithRetry(ACT_BEGIN, armRetry, {
     steps,
     spec,
     ...(progress ? { progress } : {}),
+    ...(inNewGroup ? { inNewGroup } : {}),
   } satisfies BeginInput);
+
+interface OperationsEnded {
+  operations: LroStatus[];
+  /** When the poll that saw the operations succeed also read the addresses: its input and result. */
+  addresses?: { input: AddressesInput; result: AddressesResult };
+}
 
 /** Monitor: waits (durable timer, ARM's Retry-After) and polls until every operation has ended. */
 function* awaitOperations(
   context: OrchestrationContext,
   first: LroStatus[],
   until: number,
-): Generator<Task, LroStatus[], unknown> {
+  /** Addresses to read (and writes to make) in the poll round that sees every operation succeed. */
+  addressesWhenDone?: () => AddressesInput,
+): Generator<Task, OperationsEnded, unknown> {
   const current = [...first];
   for (;;) {
     const running = current.flatMap((s, i) => (s.status === 'running' ? [{ s, i }] : []));
-    if (running.length === 0) return current;
+    if (running.length === 0) return { operations: current };
     const now = context.df.currentUtcDateTime.getTime();
     if (now >= until) {
       throw new OperationFailed({
@@ -213,20 +233,23 @@ function* awaitOperations(
         message: 'ARM did not finish the operation in time.',
       });
     }
-    // Retry-After counts from ARM's response (retryAt), not from this replay's later clock.
-    const next = Math.min(
+    // Retry-After counts from ARM's response (retryAt), not from this replay's later clock. The step
+    // waits for all its operations: poll when the last of them said to (one round, not one per answer).
+    const next = Math.max(
       ...running.map(({ s }) => (s.status === 'running' ? (s.retryAt ?? now + s.retryAfterMs) : now)),
     );
     if (next > now) yield context.df.createTimer(new Date(Math.min(next, until)));
     // One activity polls every running operation of the step (one episode for their results).
-    const polled = (yield context.df.callActivityWithRetry(
-      ACT_POLL,
-      armRetry,
-      running.map(({ s }) =>
+    const addresses = addressesWhenDone?.();
+    const polled = (yield context.df.callActivityWithRetry(ACT_POLL, armRetry, {
+      operations: running.map(({ s }) =>
         s.status === 'running' ? { kind: s.kind, target: s.target, state: s.state } : undefined,
       ),
-    )) as LroStatus[];
-    running.forEach(({ i }, k) => (current[i] = polled[k]!));
+      ...(addresses ? { addresses } : {}),
+    } satisfies PollInput)) as Polled;
+    running.forEach(({ i }, k) => (current[i] = polled.operations[k]!));
+    if (addresses && polled.addresses)
+      return { operations: current, addresses: { input: addresses, result: polled.addresses } };
   }
 }
 
@@ -258,7 +281,7 @@ function* deleteGroup(
   until: number,
 ): Generator<Task, LroStatus, unknown> {
   const begun = (yield begin(context, ['deleteResourceGroup'], spec)) as Begun;
-  const [done] = yield* awaitOperations(context, begun.operations, until);
+  const [done] = (yield* awaitOperations(context, begun.operations, until)).operations;
   return done!;
 }
 
@@ -270,52 +293,77 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
   try {
     // Each step's record write rides along with the step's ARM activity (one activity and one episode
     // per step instead of two: under a burst of creates, episodes are what the runtime spends its time on).
-    // The resource group is created at once (no LRO) and the network waits for it: `provisioning` is
-    // recorded with the network step, so nothing stands between the two ARM requests.
+    // The resource group is created at once (no LRO), so the activity that begins the network creates
+    // it first: the write it carries (group done, network started) is made only if the group was created.
     progress.start('resourceGroup');
     progress.event('provisioning', 'provisioning');
-    const rg = (yield context.df.callActivityWithRetry(ACT_RESOURCE_GROUP, armRetry, spec)) as LroStatus;
-    settle(progress, ['resourceGroup'], [rg]);
-
-    // The network resources do not depend on each other: created in parallel.
     const network: BeginStep[] = ['virtualNetwork', 'networkSecurityGroup', 'publicIp'];
-    progress.start(...network);
-    const netWrite = progress.take({ status: 'provisioning' });
-    const started = (yield begin(context, network, spec, netWrite)) as Begun;
+    const netWrite = progress.preview(
+      () => {
+        progress.end('resourceGroup', 'succeeded');
+        progress.start(...network); // in parallel: they do not depend on each other
+      },
+      { status: 'provisioning' },
+    );
+    const started = (yield begin(context, network, spec, netWrite, true)) as Begun;
+    if (started.group?.status === 'failed') settle(progress, ['resourceGroup'], [started.group]);
+    progress.adopt(netWrite);
     progress.settleWrite(netWrite, started);
-    settle(progress, network, yield* awaitOperations(context, started.operations, until));
+    settle(progress, network, (yield* awaitOperations(context, started.operations, until)).operations);
 
-    for (const step of ['networkInterface', 'virtualMachine'] as const) {
-      progress.start(step);
-      const write = progress.take();
-      const begun = (yield begin(context, [step], spec, write)) as Begun;
-      progress.settleWrite(write, begun);
-      settle(progress, [step], yield* awaitOperations(context, begun.operations, until));
-    }
+    progress.start('networkInterface');
+    const nicWrite = progress.take();
+    const nic = (yield begin(context, ['networkInterface'], spec, nicWrite)) as Begun;
+    progress.settleWrite(nicWrite, nic);
+    settle(
+      progress,
+      ['networkInterface'],
+      (yield* awaitOperations(context, nic.operations, until)).operations,
+    );
 
-    // A Standard static address is allocated with the IP resource, but may show up a little later.
-    // Usually both addresses are there at the first read: the same activity then records `running`
-    // (`finish`); otherwise it records the step as started and the addresses are polled.
-    progress.start('publicIpAddress');
+    // The VM, then its addresses. A Standard static address is allocated with the IP resource, but may
+    // show up a little later. Usually both are there at the first read, made by the poll that sees the
+    // VM done (or by an activity of its own when the begin found it done): that activity then records
+    // the VM step, the addresses and `running` (`finish`); otherwise it records the address step as
+    // started (`progress`) and the addresses are polled.
+    progress.start('virtualMachine');
+    const vmWrite = progress.take();
+    const vm = (yield begin(context, ['virtualMachine'], spec, vmWrite)) as Begun;
+    progress.settleWrite(vmWrite, vm);
+    const vmDone = () => {
+      progress.end('virtualMachine', 'succeeded');
+      progress.start('publicIpAddress');
+    };
     const finished = (ip?: arm.Addresses) => {
       progress.end('publicIpAddress', 'succeeded');
       progress.step = null;
       progress.event('ipAssigned', 'ip', ip); // the activity fills in the addresses it read
       progress.event('running', 'running');
     };
-    const finish = progress.preview(() => finished(), { status: 'running' });
-    const first = (yield context.df.callActivityWithRetry(ACT_ADDRESSES, armRetry, {
+    const addressWrites = (): AddressesInput => ({
       spec,
-      progress: progress.take(),
-      finish,
-    } satisfies AddressesInput)) as AddressesResult;
-    if (first.finished) {
-      finished({ publicIp: first.publicIp, privateIp: first.privateIp });
-      progress.take(); // written by the activity
-      progress.publish();
-      return { status: 'running' };
+      progress: progress.preview(vmDone),
+      finish: progress.preview(() => (vmDone(), finished()), { status: 'running' }),
+    });
+    const vmAwaited = yield* awaitOperations(context, vm.operations, until, addressWrites);
+    let read = vmAwaited.addresses;
+    if (!read) {
+      settle(progress, ['virtualMachine'], vmAwaited.operations);
+      const input: AddressesInput = {
+        spec,
+        progress: progress.preview(() => progress.start('publicIpAddress')),
+        finish: progress.preview(() => (progress.start('publicIpAddress'), finished()), {
+          status: 'running',
+        }),
+      };
+      read = {
+        input,
+        result: (yield context.df.callActivityWithRetry(ACT_ADDRESSES, armRetry, input)) as AddressesResult,
+      };
     }
-    let addresses: arm.Addresses = first;
+    progress.adopt(read.result.finished ? read.input.finish : read.input.progress);
+    if (read.result.finished) return { status: 'running' };
+    let addresses: arm.Addresses = read.result;
     while (!addresses.publicIp || !addresses.privateIp) {
       const now = context.df.currentUtcDateTime.getTime();
       if (now >= until)
@@ -415,7 +463,7 @@ export const powerVm: OrchestrationHandler = function* (context: OrchestrationCo
     const write = progress.take();
     const begun = (yield begin(context, [op], input.spec, write)) as Begun;
     progress.settleWrite(write, begun);
-    settle(progress, [op], yield* awaitOperations(context, begun.operations, deadline(context)));
+    settle(progress, [op], (yield* awaitOperations(context, begun.operations, deadline(context))).operations);
     const status = TRANSITIONS[command].done;
     progress.step = null;
     progress.event('powerChanged', 'power', { command, status });
@@ -452,8 +500,12 @@ async function withProgress<T extends object>(
   }
 }
 
-function beginActivity(input: unknown, context: InvocationContext): Promise<Begun> {
-  const { steps, spec, progress } = input as BeginInput;
+async function beginActivity(input: unknown, context: InvocationContext): Promise<Begun> {
+  const { steps, spec, progress, inNewGroup } = input as BeginInput;
+  if (inNewGroup) {
+    const group = await createResourceGroup(spec);
+    if (group.status === 'failed') return { operations: [], group }; // nothing begun, nothing recorded
+  }
   const operations = Promise.all(steps.map((step) => beginOperation(step, spec)));
   return withProgress(
     operations.then((o) => ({ operations: o })),
@@ -486,15 +538,16 @@ async function beginOperation(step: BeginStep, spec: VmSpec): Promise<LroStatus>
     case 'deleteResourceGroup':
       return arm.beginDeleteResourceGroup(spec);
     case 'resourceGroup':
-      throw new Error('the resource group is created by its own activity');
+      throw new Error('the resource group is created before the steps that go into it (inNewGroup)');
     default:
       return arm.beginPowerOperation(spec, step);
   }
 }
 
-async function resourceGroupActivity(input: unknown): Promise<LroStatus> {
+/** The resource group, created at once; transient errors throw (the activity is retried). */
+async function createResourceGroup(spec: VmSpec): Promise<LroStatus> {
   try {
-    await arm.ensureResourceGroup(input as VmSpec);
+    await arm.ensureResourceGroup(spec);
     return { status: 'succeeded', kind: 'resourceGroup' };
   } catch (e) {
     if ((e as Error).name === 'TransientArmError') throw e;
@@ -529,7 +582,28 @@ async function addressesActivity(input: unknown): Promise<AddressesResult> {
   return { ...a, finished: true };
 }
 
-type PollInput = ({ kind: LroKind; target: LroTarget; state: string } | undefined)[];
+interface PollInput {
+  operations: ({ kind: LroKind; target: LroTarget; state: string } | undefined)[];
+  /** Read the addresses (see addressesActivity) if every operation polled has succeeded. */
+  addresses?: AddressesInput;
+}
+
+interface Polled {
+  operations: LroStatus[];
+  addresses?: AddressesResult;
+}
+
+/** Polls every running operation of a step at once; a transient failure retries the round (reads). */
+async function pollActivity(input: unknown): Promise<Polled> {
+  const { operations, addresses } = input as PollInput;
+  const polled = await Promise.all(
+    operations.map((p) =>
+      p ? pollOnce(p.kind, p.target, p.state) : Promise.reject(new Error('nothing to poll')),
+    ),
+  );
+  if (!addresses || polled.some((p) => p.status !== 'succeeded')) return { operations: polled };
+  return { operations: polled, addresses: await addressesActivity(addresses) };
+}
 
 df.app.orchestration(ORCH_PROVISION, provisionVm);
 df.app.orchestration(ORCH_DELETE, deleteVm);
@@ -537,18 +611,8 @@ df.app.orchestration(ORCH_POWER, powerVm);
 df.app.activity(ACT_PROGRESS, {
   handler: async (input: unknown) => void (await applyProgress(input as ProgressUpdate)),
 });
-df.app.activity(ACT_RESOURCE_GROUP, { handler: resourceGroupActivity });
 df.app.activity(ACT_BEGIN, { handler: beginActivity });
-df.app.activity(ACT_POLL, {
-  // Every running operation of a step at once; a transient failure of one retries the round (polls
-  // are reads).
-  handler: (input: unknown) =>
-    Promise.all(
-      (input as PollInput).map((p) =>
-        p ? pollOnce(p.kind, p.target, p.state) : Promise.reject(new Error('nothing to poll')),
-      ),
-    ),
-});
+df.app.activity(ACT_POLL, { handler: pollActivity });
 df.app.activity(ACT_ADDRESSES, { handler: addressesActivity });
 df.app.activity(ACT_READ_ADDRESSES, { handler: (input: unknown) => arm.readAddresses(input as VmSpec) });
 df.app.activity(ACT_FORGET_TOKEN, { handler: (input: unknown) => deleteIngestToken(String(input)) });

@@ -7,7 +7,7 @@
 import type { OperationState, PollerLike } from '@azure/core-lro';
 import { createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 
-import { armClients } from '../arm/clients';
+import { armClients, BEGIN_WITHOUT_POLL_HEADER } from '../arm/clients';
 import type { ArmErrorInfo } from '../vms/record';
 import { armErrorInfo, isTransientArmError, TransientArmError } from './arm-errors';
 
@@ -130,15 +130,25 @@ async function fromV3(
   return running(kind, target, await box.poller.serialize(), retry);
 }
 
-/** Starts a core-lro 2 operation (the SDK sends the request and one immediate poll). */
+interface BeginOptions {
+  onResponse: RetryAfterCapture['onResponse'];
+  requestOptions: { customHeaders: Record<string, string> };
+}
+
+/**
+ * Starts a core-lro 2 operation: the SDK sends the request, then polls once at once; that poll is
+ * answered "InProgress" without asking ARM (see BEGIN_WITHOUT_POLL_HEADER), and the orchestrator polls
+ * when ARM's Retry-After says.
+ */
 export async function beginV2(
   kind: LroKind,
   target: LroTarget,
-  start: (o: { onResponse: RetryAfterCapture['onResponse'] }) => Promise<V2Poller>,
+  start: (o: BeginOptions) => Promise<V2Poller>,
 ): Promise<LroStatus> {
   const retry = retryAfterCapture();
+  const requestOptions = { customHeaders: { [BEGIN_WITHOUT_POLL_HEADER]: '1' } };
   try {
-    return fromV2(kind, target, await start({ onResponse: retry.onResponse }), retry);
+    return fromV2(kind, target, await start({ onResponse: retry.onResponse, requestOptions }), retry);
   } catch (e) {
     return failure(kind, e);
   }

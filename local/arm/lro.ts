@@ -1,8 +1,8 @@
 // Long-running operations as ARM runs them: the first response is 201/202 with Azure-AsyncOperation
 // (status resource), Location (result resource, for DELETE and POST actions) and Retry-After; the work
-// completes after `lroMs`. Retry-After is the whole seconds left, and a poll arriving less than a second
-// before completion is held until it completes: short test LROs then finish in one poll, while demo-length
-// ones are polled at the pace Azure sets.
+// completes after `lroMs`. A poll arriving a second or less before completion is held until it completes,
+// and Retry-After is the whole seconds after which a poll lands there: a client that honours it finishes
+// any operation in one poll, seen as it completes, while demo-length ones are polled at the pace Azure sets.
 import { randomUUID } from 'node:crypto';
 
 import { supportedApiVersions } from './apiVersions';
@@ -135,8 +135,9 @@ export class Operations {
     if (op.status === 'InProgress' && op.completesAt - Date.now() <= HOLD_POLL_UNDER_MS) await op.done;
   }
 
+  /** The whole seconds after which a poll lands within the hold window (at most 1 s before the end). */
   retryAfterSeconds(op: Operation): number {
-    return Math.max(0, Math.floor((op.completesAt - Date.now()) / 1000));
+    return Math.max(0, Math.ceil((op.completesAt - Date.now()) / 1000) - 1);
   }
 
   /** Headers of the first response: `kind` put → Azure-AsyncOperation only; delete/action → both. */
