@@ -104,19 +104,23 @@ export async function appendEvents(items: readonly EventToAppend[]): Promise<(St
 function buildEvent(i: EventToAppend): { event: StoredEvent; actions: TransactionAction[] } {
   const opts = i.opts ?? {};
   const id = newEventId();
-  const ce = new CloudEvent<unknown>({
-    specversion: '1.0',
-    id,
-    source: EVENT_SOURCE,
-    type: EVENT_TYPES[i.kind],
-    subject: i.subject,
-    time: opts.time ?? new Date().toISOString(),
-    datacontenttype: 'application/json',
-    data: i.data,
-  });
+  // Validated once, here (the constructor would validate too, and validate() throws the same errors).
+  const ce = new CloudEvent<unknown>(
+    {
+      specversion: '1.0',
+      id,
+      source: EVENT_SOURCE,
+      type: EVENT_TYPES[i.kind],
+      subject: i.subject,
+      time: opts.time ?? new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: i.data,
+    },
+    false,
+  );
   ce.validate();
-  const event = JSON.parse(JSON.stringify(ce)) as StoredEvent;
-  const text = JSON.stringify(event);
+  const text = JSON.stringify(ce);
+  const event = JSON.parse(text) as StoredEvent;
   const actions: TransactionAction[] = [
     ['create', { partitionKey: PK, rowKey: `a-${id}`, id, event: text }],
     ['create', { partitionKey: PK, rowKey: `d-${invertEventId(id)}`, id, event: text }],

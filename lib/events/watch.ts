@@ -4,6 +4,12 @@ import type { SseWriter } from '../http/sse';
 import { eventRange, listEventsAfter, onEventAppended } from './store';
 
 const PAGE = 100;
+/**
+ * After a wake-up, wait this long before reading: appends come in bursts (a create writes its record's
+ * events one after another, and VMs created together move together), and one read then serves the
+ * burst instead of one read per event, for every watcher.
+ */
+const GATHER_MS = 20;
 
 export interface WatchOptions {
   /** Start after this id; default: only events appended from now on. */
@@ -27,7 +33,10 @@ export async function watchEvents(w: SseWriter, opts: WatchOptions = {}): Promis
         w.send({ id: e.id, data: JSON.stringify(e) });
         cursor = e.id;
       }
-      if (events.length < PAGE) await woken;
+      if (events.length < PAGE) {
+        await woken;
+        if (!w.signal.aborted) await new Promise((r) => setTimeout(r, GATHER_MS));
+      }
     } finally {
       clearTimeout(timer);
       unsubscribe();
