@@ -175,6 +175,28 @@ describe('VM lifecycle through the real path', () => {
     await t.waitForStatus('big1', 'deleted');
   });
 
+  test('a refused resource group or network resource → failed at that step, nothing left in ARM', async () => {
+    for (const [name, resourceType, step] of [
+      ['quota1', 'Microsoft.Resources/resourceGroups', 'resourceGroup'],
+      ['quota2', 'Microsoft.Network/publicIPAddresses', 'publicIp'],
+    ] as const) {
+      await t.emulator('PUT', '/_emulator/faults', [{ kind: 'quotaExceeded', resourceType, count: 1 }]);
+      assert.equal((await t.api('POST', '/api/vms', { name, sshPublicKey: key })).status, 202);
+      const vm = await t.waitForStatus(name, 'failed');
+      assert.equal(vm.provisioning.error.code, 'QuotaExceeded');
+      assert.equal(vm.provisioning.error.step, step);
+      const steps = Object.fromEntries(
+        (vm.provisioning.steps as { name: string; status: string }[]).map((x) => [x.name, x.status]),
+      );
+      assert.equal(steps[step], 'failed');
+      assert.equal(steps.cleanup, 'succeeded');
+      if (step === 'resourceGroup') assert.equal(steps.virtualNetwork, undefined, 'nothing begun');
+      const state = (await t.emulator('GET', '/_emulator/state')).body;
+      assert.deepEqual(state.resourceGroups, []);
+      assert.deepEqual(state.resources, []);
+    }
+  });
+
   test('the provisioning role grants exactly the ARM actions used', async () => {
     const ops = (await t.emulator('GET', '/_emulator/operations')).body.value;
     const used = withImpliedActions(actionsFromOperations(ops));
