@@ -208,6 +208,32 @@ const begin = (
     ...(inNewGroup ? { inNewGroup } : {}),
   } satisfies BeginInput);
 
+/** Starts `steps` with one activity that also records them as started; returns what it began. */
+function* beginRecorded(
+  context: OrchestrationContext,
+  progress: Progress,
+  steps: BeginStep[],
+  spec: VmSpec,
+): Generator<Task, Begun, unknown> {
+  progress.start(...steps);
+  const write = progress.take();
+  const begun = (yield begin(context, steps, spec, write)) as Begun;
+  progress.settleWrite(write, begun);
+  return begun;
+}
+
+/** Runs `steps` to their end: begun and recorded, monitored, then ended (OperationFailed if one failed). */
+function* runSteps(
+  context: OrchestrationContext,
+  progress: Progress,
+  steps: BeginStep[],
+  spec: VmSpec,
+  until: number,
+): Generator<Task, void, unknown> {
+  const begun = yield* beginRecorded(context, progress, steps, spec);
+  settle(progress, steps, (yield* awaitOperations(context, begun.operations, until)).operations);
+}
+
 interface OperationsEnded {
   operations: LroStatus[];
   /** When the poll that saw the operations succeed also read the addresses: its input and result. */
@@ -311,51 +337,34 @@ export const provisionVm: OrchestrationHandler = function* (context: Orchestrati
     progress.settleWrite(netWrite, started);
     settle(progress, network, (yield* awaitOperations(context, started.operations, until)).operations);
 
-    progress.start('networkInterface');
-    const nicWrite = progress.take();
-    const nic = (yield begin(context, ['networkInterface'], spec, nicWrite)) as Begun;
-    progress.settleWrite(nicWrite, nic);
-    settle(
-      progress,
-      ['networkInterface'],
-      (yield* awaitOperations(context, nic.operations, until)).operations,
-    );
+    yield* runSteps(context, progress, ['networkInterface'], spec, until);
 
     // The VM, then its addresses. A Standard static address is allocated with the IP resource, but may
     // show up a little later. Usually both are there at the first read, made by the poll that sees the
     // VM done (or by an activity of its own when the begin found it done): that activity then records
     // the VM step, the addresses and `running` (`finish`); otherwise it records the address step as
     // started (`progress`) and the addresses are polled.
-    progress.start('virtualMachine');
-    const vmWrite = progress.take();
-    const vm = (yield begin(context, ['virtualMachine'], spec, vmWrite)) as Begun;
-    progress.settleWrite(vmWrite, vm);
-    const vmDone = () => {
-      progress.end('virtualMachine', 'succeeded');
-      progress.start('publicIpAddress');
-    };
+    const vm = yield* beginRecorded(context, progress, ['virtualMachine'], spec);
     const finished = (ip?: arm.Addresses) => {
       progress.end('publicIpAddress', 'succeeded');
       progress.step = null;
       progress.event('ipAssigned', 'ip', ip); // the activity fills in the addresses it read
       progress.event('running', 'running');
     };
-    const addressWrites = (): AddressesInput => ({
+    // The writes of an addresses read made after `change`: address step started, or `running`.
+    const addressesAfter = (change: () => void): AddressesInput => ({
       spec,
-      progress: progress.preview(vmDone),
-      finish: progress.preview(() => (vmDone(), finished()), { status: 'running' }),
+      progress: progress.preview(change),
+      finish: progress.preview(() => (change(), finished()), { status: 'running' }),
     });
-    const vmAwaited = yield* awaitOperations(context, vm.operations, until, addressWrites);
+    const startAddresses = () => progress.start('publicIpAddress');
+    const vmAwaited = yield* awaitOperations(context, vm.operations, until, () =>
+      addressesAfter(() => (progress.end('virtualMachine', 'succeeded'), startAddresses())),
+    );
     let read = vmAwaited.addresses;
     if (!read) {
       settle(progress, ['virtualMachine'], vmAwaited.operations);
-      const input: AddressesInput = {
-        spec,
-        progress: progress.preview(() => progress.start('publicIpAddress')),
-        finish: progress.preview(() => (progress.start('publicIpAddress'), finished()), {
-          status: 'running',
-        }),
-      };
+      const input = addressesAfter(startAddresses);
       read = {
         input,
         result: (yield context.df.callActivityWithRetry(ACT_ADDRESSES, armRetry, input)) as AddressesResult,
@@ -459,11 +468,7 @@ export const powerVm: OrchestrationHandler = function* (context: OrchestrationCo
   const op = POWER_ARM_OPERATION[command];
   const progress = new Progress(context, input);
   try {
-    progress.start(op);
-    const write = progress.take();
-    const begun = (yield begin(context, [op], input.spec, write)) as Begun;
-    progress.settleWrite(write, begun);
-    settle(progress, [op], (yield* awaitOperations(context, begun.operations, deadline(context))).operations);
+    yield* runSteps(context, progress, [op], input.spec, deadline(context));
     const status = TRANSITIONS[command].done;
     progress.step = null;
     progress.event('powerChanged', 'power', { command, status });
