@@ -154,7 +154,12 @@ async function main(): Promise<void> {
       console.log(`creates answered: first=${answered[0]!.toFixed(0)} last=${answered.at(-1)!.toFixed(0)}`);
     if (created.some((c) => c.status !== 202))
       throw new Error(`create failed: ${JSON.stringify(created[0])}`);
-    await finished;
+    // A VM whose event never comes fails the run instead of hanging it.
+    const deadline = setTimeout(() => {
+      const missing = names.filter((n) => !doneAt.has(n));
+      failed(new Error(`no running event within ${10 * CRITICAL_PATH_MS} ms for: ${missing.join(', ')}`));
+    }, 10 * CRITICAL_PATH_MS);
+    await finished.finally(() => clearTimeout(deadline));
     watching.abort();
     const listed = (await api('GET', '/api/vms?limit=1000')).body.items as { name: string; status: string }[];
     const notRunning = listed.filter((v) => names.includes(v.name) && v.status !== 'running');

@@ -73,35 +73,113 @@ export interface EventToAppend {
 /** At most 33 events (3 rows each) fit the 100 operations of one entity-group transaction. */
 const EVENTS_PER_TRANSACTION = 33;
 
+interface Waiting {
+  items: readonly EventToAppend[];
+  done: (stored: (StoredEvent | undefined)[]) => void;
+  fail: (e: unknown) => void;
+}
+
+/** Appends waiting for the transaction in flight; they go together in the next one. */
+const waiting: Waiting[] = [];
+let committing = false;
+
 /**
  * Appends several events in order, in one transaction when they fit (one round trip, all or none).
- * Returns each stored event, or undefined for a duplicate. When a dedupe key is already taken, the
- * transaction fails as a whole and the events are appended one at a time instead.
+ * Returns each stored event, or undefined for a duplicate.
+ *
+ * This instance commits its events one transaction at a time, minting the ids as each transaction is
+ * formed: ids then become visible in increasing order, so a reader that has seen an id never finds a
+ * smaller one from this instance later (the watch relies on it). Appends that arrive while a
+ * transaction is in flight are committed together in the next one (group commit).
  */
-export async function appendEvents(items: readonly EventToAppend[]): Promise<(StoredEvent | undefined)[]> {
-  if (items.length === 0) return [];
+export function appendEvents(items: readonly EventToAppend[]): Promise<(StoredEvent | undefined)[]> {
+  if (items.length === 0) return Promise.resolve([]);
+  return new Promise((done, fail) => {
+    waiting.push({ items, done, fail });
+    void commitWaiting();
+  });
+}
+
+async function commitWaiting(): Promise<void> {
+  if (committing) return;
+  committing = true;
+  try {
+    while (waiting.length > 0) {
+      // The appends that fit one transaction; one larger than that goes on its own, in several.
+      const group = [waiting.shift()!];
+      let count = group[0]!.items.length;
+      while (waiting.length > 0 && count + waiting[0]!.items.length <= EVENTS_PER_TRANSACTION) {
+        count += waiting[0]!.items.length;
+        group.push(waiting.shift()!);
+      }
+      await commitGroup(group);
+    }
+  } finally {
+    committing = false;
+  }
+}
+
+async function commitGroup(group: Waiting[]): Promise<void> {
+  if (group.length === 1) {
+    const [w] = group as [Waiting];
+    await commitOwn(w.items).then(w.done, w.fail);
+    return;
+  }
+  const built: { w: Waiting; events: Built[] }[] = [];
+  for (const w of group) {
+    try {
+      built.push({ w, events: w.items.map(buildEvent) });
+    } catch (e) {
+      w.fail(e); // an invalid event fails its own append only
+    }
+  }
+  try {
+    await submit(built.flatMap((b) => b.events));
+  } catch (e) {
+    // A taken dedupe key fails the whole transaction: each append then commits on its own.
+    if (statusCode(e) !== 409) {
+      for (const b of built) b.w.fail(e);
+      return;
+    }
+    for (const b of built) await commitOwn(b.w.items).then(b.w.done, b.w.fail);
+    return;
+  }
+  for (const b of built) b.w.done(b.events.map((x) => x.event));
+}
+
+/** One append's events: in one transaction when they fit; one at a time when a dedupe key is taken. */
+async function commitOwn(items: readonly EventToAppend[]): Promise<(StoredEvent | undefined)[]> {
   if (items.length > EVENTS_PER_TRANSACTION) {
     const out: (StoredEvent | undefined)[] = [];
     for (let i = 0; i < items.length; i += EVENTS_PER_TRANSACTION)
-      out.push(...(await appendEvents(items.slice(i, i + EVENTS_PER_TRANSACTION))));
+      out.push(...(await commitOwn(items.slice(i, i + EVENTS_PER_TRANSACTION))));
     return out;
   }
   const built = items.map(buildEvent);
   try {
-    await (await table()).submitTransaction(built.flatMap((b) => b.actions));
+    await submit(built);
   } catch (e) {
     const deduped = items.some((i) => i.opts?.dedupeKey);
     if (!deduped || statusCode(e) !== 409) throw e;
     if (items.length === 1) return [undefined];
     const out: (StoredEvent | undefined)[] = [];
-    for (const i of items) out.push(...(await appendEvents([i])));
+    for (const i of items) out.push(...(await commitOwn([i])));
     return out;
   }
-  for (const b of built) for (const l of listeners) l(b.event);
   return built.map((b) => b.event);
 }
 
-function buildEvent(i: EventToAppend): { event: StoredEvent; actions: TransactionAction[] } {
+async function submit(built: readonly Built[]): Promise<void> {
+  await (await table()).submitTransaction(built.flatMap((b) => b.actions));
+  for (const b of built) for (const l of listeners) l(b.event);
+}
+
+interface Built {
+  event: StoredEvent;
+  actions: TransactionAction[];
+}
+
+function buildEvent(i: EventToAppend): Built {
   const opts = i.opts ?? {};
   const id = newEventId();
   // Validated once, here (the constructor would validate too, and validate() throws the same errors).
@@ -155,6 +233,11 @@ const rowRange = (from: string, to: string, inclusive = false) =>
 /** Events after `after` (exclusive), oldest first. */
 export async function listEventsAfter(after: string, limit: number): Promise<StoredEvent[]> {
   return parseRows(await query(rowRange(`a-${after}`, 'a.'), limit));
+}
+
+/** Events with ids in (`after`, `before`), oldest first. */
+export async function listEventsBetween(after: string, before: string, limit: number): Promise<StoredEvent[]> {
+  return parseRows(await query(rowRange(`a-${after}`, `a-${before}`), limit));
 }
 
 /** The newest `limit` events, oldest first. */

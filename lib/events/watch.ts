@@ -1,7 +1,8 @@
 // The event watch: new events as Server-Sent Events (lib/http/sse.ts), `id:` = event id, resumable
 // after any id. Appends in this instance wake the watcher at once; others are noticed by polling.
 import type { SseWriter } from '../http/sse';
-import { eventRange, listEventsAfter, onEventAppended } from './store';
+import { eventIdAt, eventIdTime } from './ids';
+import { eventRange, listEventsAfter, listEventsBetween, onEventAppended, type StoredEvent } from './store';
 
 const PAGE = 100;
 /**
@@ -11,6 +12,15 @@ const PAGE = 100;
  */
 const GATHER_MS = 20;
 
+/**
+ * An instance commits its events in id order, but another instance's event can become visible after
+ * one with a larger id (its transaction was still in flight, or its clock is behind). The poll, which
+ * is how other instances' events are noticed, looks back this far for ids not seen yet; such a late
+ * event is sent after events with larger ids.
+ */
+const LATE_MS = 5000;
+const LATE_MAX = 1000;
+
 export interface WatchOptions {
   /** Start after this id; default: only events appended from now on. */
   after?: string;
@@ -19,20 +29,36 @@ export interface WatchOptions {
 
 export async function watchEvents(w: SseWriter, opts: WatchOptions = {}): Promise<void> {
   let cursor = opts.after ?? (await eventRange())?.latest ?? '';
+  const windowStart = () => (cursor ? eventIdAt(eventIdTime(cursor) - LATE_MS) : '');
+  // Ids at or before the cursor within the look-back window: already there (sent, or before the start).
+  const seen = new Set<string>();
+  const remember = (events: StoredEvent[]) => {
+    for (const e of events) seen.add(e.id);
+    const from = windowStart();
+    for (const id of seen) if (id <= from) seen.delete(id);
+  };
+  if (cursor) remember(await listEventsBetween(windowStart(), cursor, LATE_MAX));
+  let polled = false;
   while (!w.signal.aborted) {
     let wake!: () => void;
     const woken = new Promise<void>((r) => (wake = r));
     const unsubscribe = onEventAppended(() => wake());
-    const timer = setTimeout(() => wake(), opts.pollMs ?? 1000);
+    const timer = setTimeout(() => {
+      polled = true;
+      wake();
+    }, opts.pollMs ?? 1000);
     const onAbort = () => wake();
     w.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const events = await listEventsAfter(cursor, PAGE);
+      const late = polled && cursor ? await listEventsBetween(windowStart(), cursor, LATE_MAX) : [];
+      polled = false;
+      const events = [...late.filter((e) => !seen.has(e.id)), ...(await listEventsAfter(cursor, PAGE))];
       for (const e of events) {
         if (w.signal.aborted) return;
         w.send({ id: e.id, data: JSON.stringify(e) });
-        cursor = e.id;
+        if (e.id > cursor) cursor = e.id;
       }
+      remember(events);
       if (events.length < PAGE) {
         await woken;
         if (!w.signal.aborted) await new Promise((r) => setTimeout(r, GATHER_MS));
