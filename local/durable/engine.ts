@@ -139,10 +139,6 @@ export class DurableEngine {
       throw conflict(`An Orchestration instance with the status Pending already exists.`);
     this.starting.add(instanceId);
     try {
-      const current = this.live.get(instanceId)?.record ?? (await this.store.getInstance(instanceId));
-      if (current && RUNNING_STATES.includes(current.runtimeStatus)) {
-        throw conflict(`An Orchestration instance with the status ${current.runtimeStatus} already exists.`);
-      }
       const now = new Date();
       const record: InstanceRecord = {
         instanceId,
@@ -155,7 +151,15 @@ export class DurableEngine {
       if (input !== undefined) record.input = input;
       if (version !== undefined) record.version = version;
       if (parent) record.parentInstanceId = parent.instanceId;
-      await this.store.putInstance(record);
+      // A new id (the common case) costs one insert; an id in use is read, and replaced if it has ended.
+      let current = this.live.get(instanceId)?.record;
+      if (current || !(await this.store.insertInstance(record))) {
+        current ??= await this.store.getInstance(instanceId);
+        if (current && RUNNING_STATES.includes(current.runtimeStatus)) {
+          throw conflict(`An Orchestration instance with the status ${current.runtimeStatus} already exists.`);
+        }
+        await this.store.putInstance(record);
+      }
       const inst = this.instance(record, []);
       inst.parent = parent;
       inst.mailbox.push({ kind: 'start' });

@@ -164,6 +164,17 @@ export class DurableStore {
     await this.instances.upsertEntity(fromRecord(rec), 'Replace');
   }
 
+  /** Writes the row of a new instance; false (nothing written) when the instance id has a row already. */
+  async insertInstance(rec: InstanceRecord): Promise<boolean> {
+    try {
+      await this.instances.createEntity(fromRecord(rec));
+      return true;
+    } catch (err) {
+      if (err instanceof RestError && err.statusCode === 409) return false;
+      throw err;
+    }
+  }
+
   /** One page of instances matching the query; `continuationToken` is the table's own. */
   async queryInstances(
     q: InstanceQuery,
