@@ -4,7 +4,7 @@
 // emulator with a fixed LRO delay), on the local runtime. Prints wall time over the ARM critical path
 // (RG is synchronous; then network ∥ → NIC → VM: three LRO delays), ARM writes and polls per VM, and
 // VMs per minute. Target: ratio ≤ 1.1, writes per VM ≤ resources created (6 requested, 7 with the disk).
-// Usage: npm run bench:provision [-- --vms 20 --lro-ms 3000]
+// Usage: npm run bench:provision [-- --vms 20 --lro-ms 3000 --app-thread on|off]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     vms: { type: 'string', default: '20' },
     'lro-ms': { type: 'string', default: '3000' },
     activities: { type: 'string' },
+    'app-thread': { type: 'string', default: 'on' },
   },
 });
 const VMS = Number(values.vms);
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     durable: values.activities ? { maxConcurrentActivityFunctions: Number(values.activities) } : {},
     arm: { lroMs: LRO_MS, publicIpDelayMs: LRO_MS },
     env: { COMMAND_QUEUE_NAME: 'vm-commands' },
+    appThread: values['app-thread'] !== 'off',
     log: () => undefined,
   });
   try {

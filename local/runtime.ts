@@ -43,6 +43,12 @@ export interface LocalRuntimeOptions {
    * `npm start` turns them on. Ignored when `arm.onGuestBoot` is given.
    */
   guests?: boolean | Omit<GuestRunnerOptions, 'dataDir' | 'log'>;
+  /**
+   * Run the app on a thread of its own, apart from the host, the Durable engine and the emulator, as
+   * Azure runs the Node.js worker apart from the host. Default true; false runs it on the host's thread
+   * (tests that share globals with the app).
+   */
+  appThread?: boolean;
 }
 
 /** The static token the app sends to the emulator (the emulator accepts any bearer token). */
@@ -115,6 +121,7 @@ export class LocalRuntime {
         plugins,
         log,
         storageConnectionString: azurite.connectionString,
+        appThread: opts.appThread ?? true,
       });
       await host.start();
       return new LocalRuntime(host, azurite, arm, durable, dataDir, restoreEnv);

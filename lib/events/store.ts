@@ -236,7 +236,11 @@ export async function listEventsAfter(after: string, limit: number): Promise<Sto
 }
 
 /** Events with ids in (`after`, `before`), oldest first. */
-export async function listEventsBetween(after: string, before: string, limit: number): Promise<StoredEvent[]> {
+export async function listEventsBetween(
+  after: string,
+  before: string,
+  limit: number,
+): Promise<StoredEvent[]> {
   return parseRows(await query(rowRange(`a-${after}`, `a-${before}`), limit));
 }
 

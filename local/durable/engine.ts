@@ -156,7 +156,9 @@ export class DurableEngine {
       if (current || !(await this.store.insertInstance(record))) {
         current ??= await this.store.getInstance(instanceId);
         if (current && RUNNING_STATES.includes(current.runtimeStatus)) {
-          throw conflict(`An Orchestration instance with the status ${current.runtimeStatus} already exists.`);
+          throw conflict(
+            `An Orchestration instance with the status ${current.runtimeStatus} already exists.`,
+          );
         }
         await this.store.putInstance(record);
       }

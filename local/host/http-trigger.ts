@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { type FunctionKeys, isAuthorized } from './keys';
 import type { LogSink } from './logger';
 import { type CompiledRoute, compileRoute, matchRoute } from './routes';
-import type { HostPlugin, InvokeRequest, InvokeResult, Registration, RpcTypedData } from './types';
+import type { FunctionInfo, HostPlugin, InvokeRequest, InvokeResult, RpcTypedData } from './types';
 
 const MAX_BUFFERED_BODY = 100 * 1024 * 1024; // the host's default maxRequestBodySize
 
@@ -26,13 +26,13 @@ const proxyAgent = new (class extends Agent {
 })({ keepAlive: true });
 
 interface HttpRoute {
-  reg: Registration;
+  reg: FunctionInfo;
   route: CompiledRoute;
   methods: Set<string> | undefined;
 }
 
 export interface HttpDispatcherOptions {
-  registrations: readonly Registration[];
+  registrations: readonly FunctionInfo[];
   routePrefix: string;
   keys: FunctionKeys;
   plugins: readonly HostPlugin[];
@@ -94,7 +94,7 @@ export class HttpDispatcher {
   }
 
   async #invoke(
-    reg: Registration,
+    reg: FunctionInfo,
     params: Record<string, string>,
     req: IncomingMessage,
     res: ServerResponse,
@@ -137,7 +137,7 @@ export class HttpDispatcher {
   }
 
   #invokeStreaming(
-    reg: Registration,
+    reg: FunctionInfo,
     invocationId: string,
     triggerMetadata: Record<string, RpcTypedData>,
     req: IncomingMessage,
@@ -211,7 +211,7 @@ export class HttpDispatcher {
     });
   }
 
-  #failed(reg: Registration, invocationId: string, e: unknown, res: ServerResponse) {
+  #failed(reg: FunctionInfo, invocationId: string, e: unknown, res: ServerResponse) {
     const err = e instanceof Error ? e : new Error(String(e));
     this.opts.log({
       time: new Date(),

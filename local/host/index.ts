@@ -1,26 +1,26 @@
 // The local Functions host stand-in: loads the same app entry Azure loads, collects its registrations
 // through `@azure/functions-core`, and dispatches HTTP, queue and timer triggers; plugins (the Durable
 // engine) add trigger types, input bindings and HTTP routes.
-import http, { createServer, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, resolve } from 'node:path';
 
-import { CoreApi, installCoreApi, uninstallCoreApi } from './core-api';
+import { type AppRunner, closeServer, InProcessApp } from './app';
+import { ThreadApp } from './app-thread';
 import { queueSettings, readHostJson, routePrefix } from './host-json';
 import { HttpDispatcher } from './http-trigger';
-import { invokeFunction } from './invoker';
+import { extraInputs } from './invoker';
 import type { FunctionKeys } from './keys';
 import { consoleSink, type LogSink } from './logger';
 import { QueueListener } from './queue-trigger';
 import { TimerListener } from './timer-trigger';
 import type {
+  FunctionInfo,
   HostApi,
   HostJson,
   HostPlugin,
   InvokeRequest,
   InvokeResult,
   LogLevel,
-  Registration,
 } from './types';
 
 export type { HostApi, HostPlugin } from './types';
@@ -35,6 +35,11 @@ export interface FunctionHostOptions {
   plugins?: HostPlugin[];
   log?: LogSink;
   storageConnectionString: string;
+  /**
+   * Run the app on a thread of its own, as Azure runs it in a worker process apart from the host
+   * (`npm start` does). Default false: on the host's thread, where tests can share its globals.
+   */
+  appThread?: boolean;
 }
 
 const BUILT_IN_TRIGGERS = new Set(['httptrigger', 'queuetrigger', 'timertrigger']);
@@ -44,10 +49,9 @@ export class FunctionHost implements HostApi {
   readonly storageConnectionString: string;
   readonly #opts: FunctionHostOptions;
   readonly #log: LogSink;
-  readonly #core: CoreApi;
   readonly #plugins: HostPlugin[];
+  #app: AppRunner | undefined;
   #server: Server | undefined;
-  #proxyServer: Server | undefined;
   #queues: QueueListener[] = [];
   #timers: TimerListener[] = [];
   #baseUrl = '';
@@ -62,17 +66,14 @@ export class FunctionHost implements HostApi {
     if (dup) throw new Error(`Host plugin "${dup}" is registered twice.`);
     this.hostJson = readHostJson(opts.appDir);
     this.storageConnectionString = opts.storageConnectionString;
-    this.#core = new CoreApi((level, category, message) =>
-      this.#log({ time: new Date(), level, category, message }),
-    );
   }
 
   get baseUrl(): string {
     return this.#baseUrl;
   }
 
-  registrations(): readonly Registration[] {
-    return [...this.#core.registrations.values()];
+  registrations(): readonly FunctionInfo[] {
+    return this.#app?.functions ?? [];
   }
 
   routes() {
@@ -83,55 +84,32 @@ export class FunctionHost implements HostApi {
     this.#log({ time: new Date(), level, category: 'system', message });
   }
 
-  invoke(req: InvokeRequest): Promise<InvokeResult> {
-    return invokeFunction(
-      {
-        core: this.#core,
-        plugins: this.#plugins,
-        log: this.#log,
-        messageEncoding: queueSettings(this.hostJson).messageEncoding,
-      },
-      req,
-    );
+  async invoke(req: InvokeRequest): Promise<InvokeResult> {
+    const app = this.#app;
+    if (!app) throw new Error('The app is not loaded.');
+    const fn = app.functions.find((f) => f.name.toLowerCase() === req.functionName.toLowerCase());
+    if (!fn) throw new Error(`No function named "${req.functionName}" is registered.`);
+    return app.invoke(req, extraInputs(this.#plugins, fn));
   }
 
   /** Loads the app, starts listening and starts every trigger. */
   async start(): Promise<void> {
-    const loadStarted = performance.now();
-    installCoreApi(this.#core);
-    try {
-      forgetAppModules(this.#opts.entry);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the host loads the app as the worker does
-      require(resolve(this.#opts.entry));
-    } catch (e) {
-      uninstallCoreApi(this.#core);
-      throw e;
-    }
-    const loadMs = performance.now() - loadStarted;
-    const model = this.#core.programmingModel;
-    if (!model) {
-      uninstallCoreApi(this.#core);
-      throw new Error(
-        `The app entry ${this.#opts.entry} registered no functions through @azure/functions v4.`,
-      );
-    }
+    const appOptions = {
+      appDir: this.#opts.appDir,
+      entry: this.#opts.entry,
+      messageEncoding: queueSettings(this.hostJson).messageEncoding,
+    };
+    this.#app = this.#opts.appThread
+      ? await ThreadApp.start(appOptions, this.#log)
+      : await InProcessApp.load(appOptions, this.#log);
     this.#checkTriggerTypes();
-    const capabilities = await withLoopbackListen(
-      (server) => (this.#proxyServer = server),
-      () => model.getCapabilities({}),
-    );
-    await this.#core.runHooks('appStart', {
-      hookData: {},
-      appHookData: {},
-      functionAppDirectory: this.#opts.appDir,
-    });
 
     this.#dispatcher = new HttpDispatcher({
       registrations: this.registrations(),
       routePrefix: routePrefix(this.hostJson),
       keys: this.#opts.keys ?? {},
       plugins: this.#plugins,
-      proxyUrl: capabilities.HttpUri,
+      proxyUrl: this.#app.proxyUrl,
       invoke: (r) => this.invoke(r).finally(() => this.#queues.forEach((q) => q.poke())),
       log: this.#log,
     });
@@ -164,7 +142,7 @@ export class FunctionHost implements HostApi {
     this.#timers.forEach((t) => t.start());
     this.log(
       'information',
-      `App entry loaded in ${loadMs.toFixed(0)} ms; ${this.registrations().length} functions.`,
+      `App entry loaded in ${this.#app.loadMs.toFixed(0)} ms${this.#opts.appThread ? ' on its own thread' : ''}; ${this.registrations().length} functions.`,
     );
   }
 
@@ -172,10 +150,8 @@ export class FunctionHost implements HostApi {
     this.#timers.forEach((t) => t.stop());
     await Promise.all(this.#queues.map((q) => q.stop()));
     for (const plugin of [...this.#plugins].reverse()) await plugin.dispose?.();
-    await this.#core.runHooks('appTerminate', { hookData: {}, appHookData: {} }).catch(() => undefined);
+    await this.#app?.dispose();
     await closeServer(this.#server);
-    await closeServer(this.#proxyServer);
-    uninstallCoreApi(this.#core);
   }
 
   #checkTriggerTypes(): void {
@@ -190,54 +166,6 @@ export class FunctionHost implements HostApi {
           `Function "${reg.name}" has a trigger of type "${reg.trigger.type}" that the local host does not run.`,
         );
       }
-    }
-  }
-}
-
-function closeServer(server: Server | undefined): Promise<void> {
-  if (!server?.listening) return Promise.resolve();
-  return new Promise((ok) => {
-    server.close(() => ok());
-    server.closeAllConnections();
-  });
-}
-
-/**
- * The library's streaming proxy listens on every interface; locally we keep it on loopback and keep
- * a handle on it so dispose() can close it.
- */
-async function withLoopbackListen<T>(capture: (server: Server) => void, run: () => Promise<T>): Promise<T> {
-  const proto = http.Server.prototype;
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- restored below, always called with its server
-  const originalListen = proto.listen;
-  proto.listen = function (this: Server, ...args: unknown[]) {
-    capture(this);
-    if (typeof args[0] === 'function')
-      return Reflect.apply(originalListen, this, [0, '127.0.0.1', args[0]]) as Server;
-    if (typeof args[0] === 'number' && typeof args[1] === 'function') {
-      return Reflect.apply(originalListen, this, [args[0], '127.0.0.1', args[1]]) as Server;
-    }
-    return Reflect.apply(originalListen, this, args) as Server;
-  } as typeof proto.listen;
-  try {
-    return await run();
-  } finally {
-    proto.listen = originalListen;
-  }
-}
-
-/** Drops the app and its Functions libraries from the module cache so a new host gets fresh copies. */
-function forgetAppModules(entry: string): void {
-  const full = resolve(entry);
-  const dist = full.lastIndexOf('/dist/');
-  const appDir = dist >= 0 ? full.slice(0, dist + 6) : dirname(full);
-  for (const key of Object.keys(require.cache)) {
-    if (
-      key.startsWith(appDir) ||
-      key.includes('/node_modules/@azure/functions/') ||
-      key.includes('/node_modules/durable-functions/')
-    ) {
-      delete require.cache[key];
     }
   }
 }

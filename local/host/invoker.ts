@@ -6,23 +6,33 @@ import { inspect } from 'node:util';
 import type { CoreApi } from './core-api';
 import type { LogSink } from './logger';
 import { writeOutput } from './outputs';
-import type { HostPlugin, InvokeRequest, InvokeResult, Registration, RpcTypedData } from './types';
+import type {
+  ExtraInputs,
+  FunctionInfo,
+  HostPlugin,
+  InvokeRequest,
+  InvokeResult,
+  RpcTypedData,
+} from './types';
 
 export interface InvokerDeps {
   core: CoreApi;
-  plugins: readonly HostPlugin[];
   log: LogSink;
   messageEncoding: 'base64' | 'none';
 }
 
-export async function invokeFunction(deps: InvokerDeps, req: InvokeRequest): Promise<InvokeResult> {
+export async function invokeFunction(
+  deps: InvokerDeps,
+  req: InvokeRequest,
+  extra: ExtraInputs,
+): Promise<InvokeResult> {
   const reg = deps.core.registrations.get(req.functionName.toLowerCase());
   if (!reg) throw new Error(`No function named "${req.functionName}" is registered.`);
   const model = deps.core.programmingModel;
   if (!model) throw new Error('The app registered no programming model (is @azure/functions v4 installed?).');
 
   const invocationId = req.invocationId ?? randomUUID();
-  const inputData = [{ name: reg.triggerName, data: req.triggerData }, ...extraInputs(deps.plugins, reg)];
+  const inputData = [{ name: reg.triggerName, data: req.triggerData }, ...extra];
   const invocationModel = model.getInvocationModel({
     invocationId,
     metadata: { name: reg.name, bindings: reg.bindings },
@@ -72,14 +82,12 @@ export async function invokeFunction(deps: InvokerDeps, req: InvokeRequest): Pro
   };
 }
 
-function extraInputs(
-  plugins: readonly HostPlugin[],
-  reg: Registration,
-): { name: string; data: RpcTypedData }[] {
-  const inputs: { name: string; data: RpcTypedData }[] = [];
-  for (const [name, binding] of Object.entries(reg.bindings)) {
-    if (name === reg.triggerName || binding.direction !== 'in') continue;
-    const data = plugins.map((p) => p.inputFor?.(binding, reg.name)).find((d) => d !== undefined);
+/** The extra inputs of a function, from the plugins that own their binding types. */
+export function extraInputs(plugins: readonly HostPlugin[], fn: FunctionInfo): ExtraInputs {
+  const inputs: ExtraInputs = [];
+  for (const [name, binding] of Object.entries(fn.bindings)) {
+    if (name === fn.triggerName || binding.direction !== 'in') continue;
+    const data = plugins.map((p) => p.inputFor?.(binding, fn.name)).find((d) => d !== undefined);
     if (!data)
       throw new Error(`The local host cannot provide input binding "${name}" of type "${binding.type}".`);
     inputs.push({ name, data });

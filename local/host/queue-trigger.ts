@@ -6,7 +6,7 @@ import { QueueClient } from '@azure/storage-queue';
 import type { QueueSettings } from './host-json';
 import type { LogSink } from './logger';
 import { resolveSetting, storageConnection } from './settings';
-import type { InvokeRequest, InvokeResult, Registration } from './types';
+import type { FunctionInfo, InvokeRequest, InvokeResult } from './types';
 
 type DequeuedMessage = Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'][number];
 
@@ -23,7 +23,7 @@ export class QueueListener {
   readonly #poison: QueueClient;
 
   constructor(
-    private readonly reg: Registration,
+    private readonly reg: FunctionInfo,
     private readonly settings: QueueSettings,
     private readonly invoke: (req: InvokeRequest) => Promise<InvokeResult>,
     private readonly log: LogSink,

@@ -5,7 +5,7 @@ import { Cron } from 'croner';
 import { parseTimeSpan } from './host-json';
 import type { LogSink } from './logger';
 import { resolveSetting } from './settings';
-import type { InvokeRequest, InvokeResult, Registration } from './types';
+import type { FunctionInfo, InvokeRequest, InvokeResult } from './types';
 
 /** A run later than this after its scheduled time counts as past due. */
 const PAST_DUE_MS = 1000;
@@ -17,7 +17,7 @@ export class TimerListener {
   readonly schedule: string;
 
   constructor(
-    private readonly reg: Registration,
+    private readonly reg: FunctionInfo,
     private readonly invoke: (req: InvokeRequest) => Promise<InvokeResult>,
     private readonly log: LogSink,
   ) {

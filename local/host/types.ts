@@ -22,16 +22,23 @@ export interface RpcTypedData {
   collectionString?: { string: string[] };
 }
 
-/** A function the app registered: metadata plus its handler. */
-export interface Registration {
+/** A function the app registered, as the host sees it (the handler stays with the app). */
+export interface FunctionInfo {
   name: string;
   bindings: Record<string, RpcBinding>;
   /** The binding name of the trigger (a key of `bindings`). */
   triggerName: string;
   /** The trigger binding (type ends with "Trigger"). */
   trigger: RpcBinding;
+}
+
+/** A function the app registered: metadata plus its handler. */
+export interface Registration extends FunctionInfo {
   handler: (...args: unknown[]) => unknown;
 }
+
+/** Inputs the host adds to an invocation besides the trigger (e.g. the durable client binding). */
+export type ExtraInputs = { name: string; data: RpcTypedData }[];
 
 export interface InvokeRequest {
   functionName: string;
@@ -56,7 +63,7 @@ export type LogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' |
 /** What the host offers to plugins. */
 export interface HostApi {
   /** Every function the app registered. */
-  registrations(): readonly Registration[];
+  registrations(): readonly FunctionInfo[];
   /** Invokes a function through @azure/functions' own invocation model; extra inputs/outputs handled. Throws the handler's error. */
   invoke(req: InvokeRequest): Promise<InvokeResult>;
   /** `http://127.0.0.1:<port>` of the host. */

@@ -17,91 +17,12 @@ describe('local Functions host', () => {
       appEntry: 'index.ts',
       env: { WORK_QUEUE: 'work-items' },
       keys: { functionKey: 'fn-key', masterKey: 'master-key' },
+      appThread: false, // the fixture app records what it saw in a global this test reads
     });
   });
   after(() => t.dispose());
 
-  describe('HTTP triggers', () => {
-    it('matches route templates with constraints and optional parameters', async () => {
-      const res = await fetch(t.url('/api/items/42/ssh.service?x=1&y=%C3%A9'), {
-        headers: { 'x-test': 'yes' },
-      });
-      assert.equal(res.status, 200);
-      assert.deepEqual(await res.json(), {
-        params: { id: '42', unit: 'ssh.service' },
-        query: { x: '1', y: 'é' },
-        ua: 'yes',
-      });
-      const noUnit = await fetch(t.url('/api/ITEMS/7'));
-      assert.deepEqual(((await noUnit.json()) as { params: unknown }).params, { id: '7' });
-    });
-
-    it('answers 404 for an unknown route or a failed constraint, 405 for a wrong method', async () => {
-      assert.equal((await fetch(t.url('/api/items/abc'))).status, 404);
-      assert.equal((await fetch(t.url('/api/nowhere'))).status, 404);
-      assert.equal((await fetch(t.url('/nowhere'))).status, 404);
-      const wrong = await fetch(t.url('/api/items/1'), { method: 'DELETE' });
-      assert.equal(wrong.status, 405);
-      assert.equal(wrong.headers.get('allow'), 'GET');
-    });
-
-    it('streams request and response bodies', async () => {
-      const chunks = ['hello ', 'streaming ', 'world'];
-      const body = new ReadableStream<Uint8Array>({
-        async pull(ctl) {
-          const next = chunks.shift();
-          if (next === undefined) return ctl.close();
-          await new Promise((r) => setTimeout(r, 20));
-          ctl.enqueue(new TextEncoder().encode(next));
-        },
-      });
-      const res = await fetch(t.url('/api/echo'), { method: 'POST', body, duplex: 'half' });
-      assert.equal(res.status, 201);
-      assert.equal(res.headers.get('x-kind'), 'echo');
-      assert.equal(await res.text(), 'HELLO STREAMING WORLD');
-    });
-
-    it('passes a large binary body through intact', async () => {
-      const big = Buffer.alloc(3 * 1024 * 1024);
-      for (let i = 0; i < big.length; i++) big[i] = (i * 7) % 97; // below 'a', so upper-casing keeps it
-      const res = await fetch(t.url('/api/echo'), { method: 'PUT', body: big });
-      assert.equal(res.status, 201);
-      assert.equal(Buffer.compare(Buffer.from(await res.arrayBuffer()), big), 0);
-    });
-
-    it('passes cookies through', async () => {
-      const res = await fetch(t.url('/api/cookies'));
-      assert.match(res.headers.get('set-cookie') ?? '', /^session=abc; HttpOnly/);
-    });
-
-    it('answers a bare 500 without the error when a handler throws, and logs it', async () => {
-      const res = await fetch(t.url('/api/boom'));
-      assert.equal(res.status, 500);
-      assert.equal(await res.text(), '');
-      const line = t.logs.find((l) => l.functionName === 'boom' && l.level === 'error');
-      assert.ok(line, 'error logged');
-      assert.match(line.message, /secret internal detail/);
-      assert.ok(line.invocationId, 'invocation id logged');
-    });
-
-    it('answers 204 when a handler returns nothing', async () => {
-      assert.equal((await fetch(t.url('/api/nothing'))).status, 204);
-    });
-
-    it('enforces function and admin keys like Azure', async () => {
-      assert.equal((await fetch(t.url('/api/secured'))).status, 401);
-      assert.equal((await fetch(t.url('/api/secured?code=wrong'))).status, 401);
-      assert.equal((await fetch(t.url('/api/secured?code=fn-key'))).status, 200);
-      assert.equal(
-        (await fetch(t.url('/api/secured'), { headers: { 'x-functions-key': 'master-key' } })).status,
-        200,
-      );
-      assert.equal((await fetch(t.url('/api/admin-only?code=fn-key'))).status, 401);
-      assert.equal((await fetch(t.url('/api/admin-only?code=master-key'))).status, 200);
-      // anonymous routes stay open
-      assert.equal((await fetch(t.url('/api/items/1'))).status, 200);
-    });
-  });
+  describe('HTTP triggers', () => httpTriggerTests(() => t));
 
   describe('queue triggers and outputs', () => {
     it('delivers queue and table outputs, decodes base64 messages and fills trigger metadata', async () => {
@@ -164,3 +85,112 @@ describe('local Functions host', () => {
     });
   });
 });
+
+describe('the app on a thread of its own', () => {
+  let t: TestRuntime;
+  before(async () => {
+    t = await startTestRuntime({
+      appDir: 'test/fixtures/host-app',
+      appEntry: 'index.ts',
+      env: { WORK_QUEUE: 'work-items-thread' },
+      keys: { functionKey: 'fn-key', masterKey: 'master-key' },
+      appThread: true,
+    });
+  });
+  after(() => t.dispose());
+
+  describe('HTTP triggers', () => httpTriggerTests(() => t));
+
+  it('an error the app leaves uncaught stops its thread: logged, and later invocations fail with 500', async () => {
+    await fetch(t.url('/api/crash'))
+      .then((r) => r.text())
+      .catch(() => undefined);
+    const line = await eventually(() => t.logs.find((l) => /thread stopped/.test(l.message)));
+    assert.match(line.message, /left uncaught/);
+    assert.equal((await fetch(t.url('/api/items/1'))).status, 500);
+  });
+});
+
+/** The HTTP trigger cases, run with the app on the host's thread and on its own. */
+function httpTriggerTests(rt: () => TestRuntime): void {
+  it('matches route templates with constraints and optional parameters', async () => {
+    const res = await fetch(rt().url('/api/items/42/ssh.service?x=1&y=%C3%A9'), {
+      headers: { 'x-test': 'yes' },
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), {
+      params: { id: '42', unit: 'ssh.service' },
+      query: { x: '1', y: 'é' },
+      ua: 'yes',
+    });
+    const noUnit = await fetch(rt().url('/api/ITEMS/7'));
+    assert.deepEqual(((await noUnit.json()) as { params: unknown }).params, { id: '7' });
+  });
+
+  it('answers 404 for an unknown route or a failed constraint, 405 for a wrong method', async () => {
+    assert.equal((await fetch(rt().url('/api/items/abc'))).status, 404);
+    assert.equal((await fetch(rt().url('/api/nowhere'))).status, 404);
+    assert.equal((await fetch(rt().url('/nowhere'))).status, 404);
+    const wrong = await fetch(rt().url('/api/items/1'), { method: 'DELETE' });
+    assert.equal(wrong.status, 405);
+    assert.equal(wrong.headers.get('allow'), 'GET');
+  });
+
+  it('streams request and response bodies', async () => {
+    const chunks = ['hello ', 'streaming ', 'world'];
+    const body = new ReadableStream<Uint8Array>({
+      async pull(ctl) {
+        const next = chunks.shift();
+        if (next === undefined) return ctl.close();
+        await new Promise((r) => setTimeout(r, 20));
+        ctl.enqueue(new TextEncoder().encode(next));
+      },
+    });
+    const res = await fetch(rt().url('/api/echo'), { method: 'POST', body, duplex: 'half' });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('x-kind'), 'echo');
+    assert.equal(await res.text(), 'HELLO STREAMING WORLD');
+  });
+
+  it('passes a large binary body through intact', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) % 97; // below 'a', so upper-casing keeps it
+    const res = await fetch(rt().url('/api/echo'), { method: 'PUT', body: big });
+    assert.equal(res.status, 201);
+    assert.equal(Buffer.compare(Buffer.from(await res.arrayBuffer()), big), 0);
+  });
+
+  it('passes cookies through', async () => {
+    const res = await fetch(rt().url('/api/cookies'));
+    assert.match(res.headers.get('set-cookie') ?? '', /^session=abc; HttpOnly/);
+  });
+
+  it('answers a bare 500 without the error when a handler throws, and logs it', async () => {
+    const res = await fetch(rt().url('/api/boom'));
+    assert.equal(res.status, 500);
+    assert.equal(await res.text(), '');
+    const line = await eventually(() =>
+      rt().logs.find((l) => l.functionName === 'boom' && l.level === 'error'),
+    );
+    assert.match(line.message, /secret internal detail/);
+    assert.ok(line.invocationId, 'invocation id logged');
+  });
+
+  it('answers 204 when a handler returns nothing', async () => {
+    assert.equal((await fetch(rt().url('/api/nothing'))).status, 204);
+  });
+
+  it('enforces function and admin keys like Azure', async () => {
+    assert.equal((await fetch(rt().url('/api/secured'))).status, 401);
+    assert.equal((await fetch(rt().url('/api/secured?code=wrong'))).status, 401);
+    assert.equal((await fetch(rt().url('/api/secured?code=fn-key'))).status, 200);
+    assert.equal(
+      (await fetch(rt().url('/api/secured'), { headers: { 'x-functions-key': 'master-key' } })).status,
+      200,
+    );
+    assert.equal((await fetch(rt().url('/api/admin-only?code=fn-key'))).status, 401);
+    assert.equal((await fetch(rt().url('/api/admin-only?code=master-key'))).status, 200);
+    // anonymous routes stay open
+    assert.equal((await fetch(rt().url('/api/items/1'))).status, 200);
+  });
+}
