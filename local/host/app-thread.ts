@@ -39,6 +39,9 @@ function fromThrown(e: ThrownError): Error {
   return err;
 }
 
+/** How long dispose() waits for the invocations under way. */
+const DRAIN_MS = 5000;
+
 export class ThreadApp implements AppRunner {
   readonly #worker: Worker;
   readonly #pending = new Map<number, { ok: (r: InvokeResult) => void; fail: (e: Error) => void }>();
@@ -117,6 +120,10 @@ export class ThreadApp implements AppRunner {
   }
 
   async dispose(): Promise<void> {
+    // Invocations under way finish first (a guest's journal push during a shutdown), within reason.
+    const deadline = Date.now() + DRAIN_MS;
+    while (this.#pending.size > 0 && !this.#stopped && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     if (!this.#stopped) {
       await new Promise<void>((ok) => {
         this.#disposed = ok;
