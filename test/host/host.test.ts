@@ -109,6 +109,15 @@ describe('the app on a thread of its own', () => {
     assert.match(line.message, /left uncaught/);
     assert.equal((await fetch(t.url('/api/items/1'))).status, 500);
   });
+
+  it('a shutdown lets the invocations under way finish', async () => {
+    const own = await startTestRuntime({ appDir: 'test/fixtures/host-app', appEntry: 'index.ts' });
+    const slow = fetch(own.url('/api/slow')).then(async (r) => ({ status: r.status, body: await r.text() }));
+    await new Promise((r) => setTimeout(r, 100)); // under way
+    await own.dispose();
+    assert.deepEqual(await slow, { status: 200, body: 'finished' });
+    assert.ok(!own.logs.some((l) => l.level === 'error'), 'nothing failed');
+  });
 });
 
 /** The HTTP trigger cases, run with the app on the host's thread and on its own. */
