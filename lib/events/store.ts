@@ -133,6 +133,7 @@ async function commitGroup(group: Waiting[]): Promise<void> {
       w.fail(e); // an invalid event fails its own append only
     }
   }
+  if (built.length === 0) return;
   try {
     await submit(built.flatMap((b) => b.events));
   } catch (e) {

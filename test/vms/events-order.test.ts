@@ -57,6 +57,37 @@ describe('event order', () => {
     assert.ok(subjects.includes('order-a') && subjects.includes('order-b9'));
   });
 
+  test('in a group, a taken dedupe key or an invalid event fails only its own append', async () => {
+    const table: TableClient = await tableClient(EVENTS_TABLE);
+    const submit = table.submitTransaction.bind(table);
+    let calls = 0;
+    table.submitTransaction = async (actions) => {
+      if (calls++ === 0) await new Promise((r) => setTimeout(r, 200));
+      return submit(actions);
+    };
+    try {
+      assert.ok(await appendEvent('queued', 'dedupe-a', {}, { dedupeKey: 'group-test/1' }));
+      const inFlight = appendEvent('queued', 'dedupe-b', {});
+      await new Promise((r) => setTimeout(r, 20));
+      const [dup, fresh, invalid] = await Promise.allSettled([
+        appendEvent('queued', 'dedupe-a', {}, { dedupeKey: 'group-test/1' }),
+        appendEvent('queued', 'dedupe-c', {}, { dedupeKey: 'group-test/2' }),
+        appendEvent('queued', 'dedupe-d', {}, { time: 'not a time' }),
+        inFlight,
+      ]);
+      assert.deepEqual(dup, { status: 'fulfilled', value: undefined }, 'the duplicate is not stored again');
+      assert.equal(fresh.status === 'fulfilled' && fresh.value?.subject, 'dedupe-c');
+      assert.equal(invalid.status, 'rejected');
+    } finally {
+      table.submitTransaction = submit;
+    }
+    const listed = await t.api('GET', `/api/events?limit=1000`);
+    const subjects: string[] = listed.body.map((e: { subject: string }) => e.subject);
+    assert.equal(subjects.filter((x) => x === 'dedupe-a').length, 1);
+    assert.equal(subjects.filter((x) => x === 'dedupe-c').length, 1);
+    assert.ok(!subjects.includes('dedupe-d'));
+  });
+
   test('a watch delivers a late event (smaller id, committed later by another instance)', async () => {
     // Another instance, whose clock is three seconds ahead, wrote the latest event.
     const now = Date.now;
