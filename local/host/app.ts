@@ -35,6 +35,8 @@ export class InProcessApp implements AppRunner {
   readonly #log: LogSink;
   readonly #opts: AppOptions;
   #proxyServer: Server | undefined;
+  /** What the app registered while loading (fixed from then on). */
+  functions: readonly FunctionInfo[] = [];
   proxyUrl: string | undefined;
   loadMs = 0;
 
@@ -50,15 +52,6 @@ export class InProcessApp implements AppRunner {
     const app = new InProcessApp(opts, log);
     await app.#load();
     return app;
-  }
-
-  get functions(): readonly FunctionInfo[] {
-    return [...this.#core.registrations.values()].map(({ name, bindings, triggerName, trigger }) => ({
-      name,
-      bindings,
-      triggerName,
-      trigger,
-    }));
   }
 
   async #load(): Promise<void> {
@@ -80,6 +73,9 @@ export class InProcessApp implements AppRunner {
         `The app entry ${this.#opts.entry} registered no functions through @azure/functions v4.`,
       );
     }
+    this.functions = [...this.#core.registrations.values()].map(
+      ({ name, bindings, triggerName, trigger }) => ({ name, bindings, triggerName, trigger }),
+    );
     const capabilities = await withLoopbackListen(
       (server) => (this.#proxyServer = server),
       () => model.getCapabilities({}),

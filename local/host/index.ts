@@ -36,8 +36,8 @@ export interface FunctionHostOptions {
   log?: LogSink;
   storageConnectionString: string;
   /**
-   * Run the app on a thread of its own, as Azure runs it in a worker process apart from the host
-   * (`npm start` does). Default false: on the host's thread, where tests can share its globals.
+   * Run the app on a thread of its own, as Azure runs it in a worker process apart from the host.
+   * Default false here (the app on the host's thread, sharing its globals); LocalRuntime turns it on.
    */
   appThread?: boolean;
 }
@@ -51,6 +51,8 @@ export class FunctionHost implements HostApi {
   readonly #log: LogSink;
   readonly #plugins: HostPlugin[];
   #app: AppRunner | undefined;
+  /** The app's functions by lower-case name (they are fixed once it has loaded). */
+  #byName = new Map<string, FunctionInfo>();
   #server: Server | undefined;
   #queues: QueueListener[] = [];
   #timers: TimerListener[] = [];
@@ -87,7 +89,7 @@ export class FunctionHost implements HostApi {
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
     const app = this.#app;
     if (!app) throw new Error('The app is not loaded.');
-    const fn = app.functions.find((f) => f.name.toLowerCase() === req.functionName.toLowerCase());
+    const fn = this.#byName.get(req.functionName.toLowerCase());
     if (!fn) throw new Error(`No function named "${req.functionName}" is registered.`);
     return app.invoke(req, extraInputs(this.#plugins, fn));
   }
@@ -102,6 +104,7 @@ export class FunctionHost implements HostApi {
     this.#app = this.#opts.appThread
       ? await ThreadApp.start(appOptions, this.#log)
       : await InProcessApp.load(appOptions, this.#log);
+    this.#byName = new Map(this.#app.functions.map((f) => [f.name.toLowerCase(), f]));
     this.#checkTriggerTypes();
 
     this.#dispatcher = new HttpDispatcher({

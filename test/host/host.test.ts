@@ -9,16 +9,20 @@ import { eventually, startTestRuntime, type TestRuntime } from '../helpers/runti
 
 const seen = () => ((globalThis as unknown as { hostAppSeen?: Seen[] }).hostAppSeen ??= []);
 
+/** The fixture app on the local runtime, with its keys; `workQueue` names the queue its outputs use. */
+const startHostApp = (appThread: boolean, workQueue = 'work-items') =>
+  startTestRuntime({
+    appDir: 'test/fixtures/host-app',
+    appEntry: 'index.ts',
+    env: { WORK_QUEUE: workQueue },
+    keys: { functionKey: 'fn-key', masterKey: 'master-key' },
+    appThread,
+  });
+
 describe('local Functions host', () => {
   let t: TestRuntime;
   before(async () => {
-    t = await startTestRuntime({
-      appDir: 'test/fixtures/host-app',
-      appEntry: 'index.ts',
-      env: { WORK_QUEUE: 'work-items' },
-      keys: { functionKey: 'fn-key', masterKey: 'master-key' },
-      appThread: false, // the fixture app records what it saw in a global this test reads
-    });
+    t = await startHostApp(false); // the fixture app records what it saw in a global this test reads
   });
   after(() => t.dispose());
 
@@ -89,13 +93,7 @@ describe('local Functions host', () => {
 describe('the app on a thread of its own', () => {
   let t: TestRuntime;
   before(async () => {
-    t = await startTestRuntime({
-      appDir: 'test/fixtures/host-app',
-      appEntry: 'index.ts',
-      env: { WORK_QUEUE: 'work-items-thread' },
-      keys: { functionKey: 'fn-key', masterKey: 'master-key' },
-      appThread: true,
-    });
+    t = await startHostApp(true, 'work-items-thread');
   });
   after(() => t.dispose());
 
@@ -111,7 +109,7 @@ describe('the app on a thread of its own', () => {
   });
 
   it('a shutdown lets the invocations under way finish', async () => {
-    const own = await startTestRuntime({ appDir: 'test/fixtures/host-app', appEntry: 'index.ts' });
+    const own = await startHostApp(true);
     const slow = fetch(own.url('/api/slow')).then(async (r) => ({ status: r.status, body: await r.text() }));
     await new Promise((r) => setTimeout(r, 100)); // under way
     await own.dispose();
