@@ -20,6 +20,37 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // The product must be readable and deployable without its stand-ins: functions/ never imports local/,
+  // lib/ never imports functions/ or local/.
+  {
+    files: ['functions/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: String.raw`^\.\.?/(.*/)?local(/|$)`, message: 'functions/ must not import local/.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: String.raw`^\.\.?/(.*/)?(local|functions)(/|$)`,
+              message: 'lib/ must not import functions/ or local/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'local/**/*.ts'],
     rules: {
