@@ -12,7 +12,7 @@ import { payloadTooLarge, unauthorized, validationFailed } from '../lib/errors';
 import { withProblems } from '../lib/http/problem';
 import { rejectUnknownQuery } from '../lib/http/query';
 import { SSE_HEADERS, sseStream } from '../lib/http/sse';
-import { verifyIngestToken } from '../lib/ingest-token';
+import { authenticateIngestToken } from '../lib/ingest-token';
 import { followJournal } from '../lib/journal/follow';
 import { readIndex } from '../lib/journal/indexes';
 import { formatFromContentType, ingestBody, MAX_BODY_BYTES } from '../lib/journal/ingest';
@@ -33,10 +33,15 @@ function vmName(req: HttpRequest): string {
   return name;
 }
 
-async function requireToken(vm: string, token: string | undefined): Promise<void> {
-  if (!token || !(await verifyIngestToken(vm, token)))
-    throw unauthorized('Missing or invalid ingest token for this VM.');
+/** The caller's token must be the VM's; returns the rotated token to hand to it, if there is one. */
+async function requireToken(vm: string, token: string | undefined): Promise<string | undefined> {
+  const verified = token ? await authenticateIngestToken(vm, token) : { ok: false as const };
+  if (!verified.ok) throw unauthorized('Missing or invalid ingest token for this VM.');
+  return verified.nextToken;
 }
+
+/** After a rotation, the agent learns its next token from a successful ingest response (only it sees it). */
+export const NEXT_TOKEN_HEADER = 'Next-Ingest-Token';
 
 const isGzip = (req: HttpRequest) => {
   const enc = (req.headers.get('content-encoding') ?? '').trim().toLowerCase();
@@ -59,7 +64,7 @@ export async function ingestJournal(req: HttpRequest): Promise<HttpResponseInit>
   if (stream !== 'true' && stream !== 'false')
     throw validationFailed([{ field: 'query.stream', message: 'true or false' }]);
   const auth = req.headers.get('authorization') ?? '';
-  await requireToken(vm, /^Bearer\s+(\S+)$/i.exec(auth)?.[1]);
+  const nextToken = await requireToken(vm, /^Bearer\s+(\S+)$/i.exec(auth)?.[1]);
   const length = Number(req.headers.get('content-length') ?? '0');
   if (stream === 'false' && length > MAX_BODY_BYTES)
     throw payloadTooLarge(`The body exceeds ${MAX_BODY_BYTES} bytes; send smaller batches.`);
@@ -70,6 +75,7 @@ export async function ingestJournal(req: HttpRequest): Promise<HttpResponseInit>
   });
   return {
     status: 200,
+    ...(nextToken ? { headers: { [NEXT_TOKEN_HEADER]: nextToken, 'cache-control': 'no-store' } } : {}),
     jsonBody: {
       accepted: r.accepted,
       duplicates: r.duplicates,
@@ -79,7 +85,10 @@ export async function ingestJournal(req: HttpRequest): Promise<HttpResponseInit>
   };
 }
 
-/** POST /api/ingest/{name}/{token}/upload: stock systemd-journal-upload (export format, chunked). */
+/**
+ * POST /api/ingest/{name}/{token}/upload: stock systemd-journal-upload (export format, chunked). The
+ * uploader cannot learn a rotated token: after a rotation its URL must be updated by the operator.
+ */
 export async function ingestUpload(req: HttpRequest): Promise<HttpResponseInit> {
   const vm = vmName(req);
   rejectUnknownQuery(req.query, []);

@@ -9,7 +9,7 @@ import * as df from 'durable-functions';
 
 import { renderCloudInit } from '../lib/agent/cloud-init';
 import { getConfig } from '../lib/config';
-import { deleteIngestToken, rotateIngestToken } from '../lib/ingest-token';
+import { deleteIngestToken, dropIssuedToken, issueIngestToken } from '../lib/ingest-token';
 import { armErrorInfo } from '../lib/provisioning/arm-errors';
 import { type LroKind, type LroStatus, type LroTarget, pollOnce } from '../lib/provisioning/lro';
 import * as arm from '../lib/provisioning/steps';
@@ -429,6 +429,13 @@ function* failAndCleanUp(
   } catch (e) {
     cleaned = { status: 'failed', kind: 'deleteResourceGroup', error: armErrorInfo(e) };
   }
+  // A failed VM ships nothing: its ingest token goes, even if the group could not be removed.
+  try {
+    yield context.df.callActivityWithRetry(ACT_FORGET_TOKEN, storageRetry, input.spec.name);
+  } catch (e) {
+    if (!context.df.isReplaying)
+      context.warn(`VM ${input.spec.name}: removing its ingest token failed: ${(e as Error).message}`);
+  }
   progress.end('cleanup', cleaned.status === 'succeeded' ? 'succeeded' : 'failed');
   if (cleaned.status === 'failed') {
     progress.error = {
@@ -486,8 +493,8 @@ export const powerVm: OrchestrationHandler = function* (context: OrchestrationCo
 /**
  * Runs an ARM activity's work, then the record write it carries. ARM first: the next step waits for
  * the operation ARM runs, never for the record, so under a burst the request goes out before the
- * bookkeeping. A thrown ARM error retries the activity; a failed record write must not (re-running a
- * begin would mint another ingest token), so it only comes back as `recorded: false`.
+ * bookkeeping. A thrown ARM error retries the activity; a failed record write must not (it would send
+ * the ARM requests again for nothing), so it only comes back as `recorded: false`.
  */
 async function withProgress<T extends object>(
   work: Promise<T>,
@@ -511,7 +518,7 @@ async function beginActivity(input: unknown, context: InvocationContext): Promis
     const group = await createResourceGroup(spec);
     if (group.status === 'failed') return { operations: [], group }; // nothing begun, nothing recorded
   }
-  const operations = Promise.all(steps.map((step) => beginOperation(step, spec)));
+  const operations = Promise.all(steps.map((step) => beginOperation(step, spec, progress?.seq)));
   return withProgress(
     operations.then((o) => ({ operations: o })),
     progress,
@@ -519,7 +526,7 @@ async function beginActivity(input: unknown, context: InvocationContext): Promis
   );
 }
 
-async function beginOperation(step: BeginStep, spec: VmSpec): Promise<LroStatus> {
+async function beginOperation(step: BeginStep, spec: VmSpec, seq: number | undefined): Promise<LroStatus> {
   switch (step) {
     case 'virtualNetwork':
       return arm.beginVirtualNetwork(spec);
@@ -530,8 +537,10 @@ async function beginOperation(step: BeginStep, spec: VmSpec): Promise<LroStatus>
     case 'networkInterface':
       return arm.beginNetworkInterface(spec);
     case 'virtualMachine': {
-      // The token is minted here, used once in customData, and only its hash is stored.
-      const token = await rotateIngestToken(spec.name);
+      // One token per create operation (keyed by its seq): a retried begin, say after ARM accepted the
+      // PUT but its answer was lost, sends byte-identical customData, which ARM cannot change.
+      if (seq === undefined) throw new Error('the virtualMachine step is begun with its progress write');
+      const token = await issueIngestToken(spec.name, seq);
       const base = getConfig().PUBLIC_BASE_URL.replace(/\/+$/, '');
       const cloudInit = renderCloudInit({
         vmName: spec.name,
@@ -573,7 +582,8 @@ type AddressesResult = arm.Addresses & { finished: boolean };
 /** Reads the addresses and records either the step as started or, when both are known, `running`. */
 async function addressesActivity(input: unknown): Promise<AddressesResult> {
   const { spec, progress, finish } = input as AddressesInput;
-  const a = await arm.readAddresses(spec);
+  // ARM has created the VM: its PUT is never sent again, so the issued token need not be kept.
+  const [a] = await Promise.all([arm.readAddresses(spec), dropIssuedToken(spec.name)]);
   if (!a.publicIp || !a.privateIp) {
     await applyProgress(progress);
     return { ...a, finished: false };

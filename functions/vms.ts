@@ -3,10 +3,10 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 
 import { getConfig } from '../lib/config';
-import { notFound } from '../lib/errors';
+import { conflict, notFound } from '../lib/errors';
 import { withProblems } from '../lib/http/problem';
 import { rejectUnknownQuery } from '../lib/http/query';
-import { rotateIngestToken } from '../lib/ingest-token';
+import { beginTokenRotation } from '../lib/ingest-token';
 import { MAX_CREATE_BODY_BYTES, parseCreateRequest } from '../lib/vms/create-request';
 import { parseListParams, pathName, readBodyText } from '../lib/vms/http';
 import { toApiVm, type VmRecord } from '../lib/vms/record';
@@ -74,13 +74,17 @@ export const powerRoute =
     return accepted(req, await requestCommand(name, command));
   };
 
-/** POST /api/vms/{name}/ingest-token: a new token, shown once; the previous one stops working. */
+/**
+ * POST /api/vms/{name}/ingest-token: a new token, shown once. The VM's agent learns it from its next
+ * ingest response and switches; the previous token works until then (at most until previousValidUntil).
+ */
 export async function rotateIngestTokenRoute(req: HttpRequest): Promise<HttpResponseInit> {
   const name = pathName(req);
   rejectUnknownQuery(req.query, []);
   const vm = await getVmOr404(name);
   if (vm.status === 'deleted' || vm.status === 'deleting') throw notFound(`No VM named '${name}'.`);
-  const token = await rotateIngestToken(name);
+  if (vm.status === 'failed') throw conflict(`The VM '${name}' failed to provision; it has no ingest token.`);
+  const { token, previousValidUntil } = await beginTokenRotation(name);
   const base = getConfig().PUBLIC_BASE_URL.replace(/\/+$/, '');
   return {
     status: 200,
@@ -89,6 +93,7 @@ export async function rotateIngestTokenRoute(req: HttpRequest): Promise<HttpResp
       token,
       ingestUrl: `${base}${vmPath(name)}/journal`,
       uploadUrl: `${base}/api/ingest/${name}/${token}`,
+      previousValidUntil,
     },
   };
 }

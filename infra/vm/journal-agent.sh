@@ -55,6 +55,7 @@ BODY=$RUN_DIR/body        # FIFO: the open stream's request body (gzip members) 
 JERR=$RUN_DIR/journalctl.err
 GZERR=$RUN_DIR/gzip.err
 RESP=$RUN_DIR/response
+HEADERS=$RUN_DIR/headers # the answer's headers: a rotated ingest token comes in Next-Ingest-Token
 STATUS=$RUN_DIR/status
 # FIFOs: journalctl and the ticker -> awk (DATA); awk -> shell (READY); shell -> awk (ACK);
 # awk -> ticker (ARM: "a batch has started, tick in FLUSH_DELAY_MS").
@@ -197,6 +198,9 @@ start_reader() {
 # (-T - reads with read(); -X POST, or -T would PUT); the shell keeps the FIFO open on fd 6 and appends
 # one gzip member per chunk. The token is re-read for every stream (rotation needs no restart) and
 # reaches curl as a config file on fd 3 (a here-document: nothing on disk, never on a command line).
+# After a rotation the server sends the next token with a 2xx (Next-Ingest-Token, only to the holder of
+# the current one): adopt_token writes it to TOKEN_FILE (write + rename) and the next stream uses it,
+# which tells the server to drop the old one.
 STREAM=0 s_last= s_bytes=0 s_chunks=0
 open_stream() {
   token=
@@ -205,8 +209,8 @@ open_stream() {
     status=000 why="no token in $TOKEN_FILE"
     return 1
   fi
-  rm -f "$BODY" "$RESP" && mkfifo "$BODY" || die "cannot create $BODY"
-  curl -q --silent --show-error --config /dev/fd/3 --output "$RESP" --write-out '%{http_code}' \
+  rm -f "$BODY" "$RESP" "$HEADERS" && mkfifo "$BODY" || die "cannot create $BODY"
+  curl -q --silent --show-error --config /dev/fd/3 --output "$RESP" --dump-header "$HEADERS" --write-out '%{http_code}' \
     --connect-timeout "$CONNECT_TIMEOUT_S" --max-time "$MAX_TIME_S" -X POST -T - \
     -H 'Transfer-Encoding: chunked' -H 'Expect:' \
     -H 'Content-Type: application/x-ndjson' -H 'Content-Encoding: gzip' \
@@ -237,6 +241,7 @@ close_stream() {
   read -r status <"$STATUS"
   case $status in
   2??)
+    adopt_token
     [ -n "$s_last" ] || return 0
     answer=
     read -r answer <"$RESP"
@@ -278,6 +283,20 @@ send_chunk() {
   uptime_s
   if [ $((now - s_start)) -ge "$STREAM_SECONDS" ] || [ "$s_bytes" -ge "$STREAM_MAX_BYTES" ]; then
     close_stream || return 1
+  fi
+}
+
+# A rotated token in the answer's headers replaces the token file (atomically; the file stays 0600).
+adopt_token() {
+  next=$(tr -d '\r' <"$HEADERS" 2>/dev/null |
+    awk 'tolower($0) ~ /^next-ingest-token:/ { sub(/^[^:]*:[ \t]*/, ""); v = $0 } END { print v }')
+  rm -f "$HEADERS"
+  case $next in '' | *[!A-Za-z0-9_-]*) return 0 ;; esac
+  [ "$next" != "$token" ] || return 0
+  if printf '%s\n' "$next" >"$TOKEN_FILE.new" && mv -f "$TOKEN_FILE.new" "$TOKEN_FILE"; then
+    log 5 'received a rotated ingest token; using it from the next request'
+  else
+    log 3 "cannot write $TOKEN_FILE.new; the server sends the rotated token again with the next answer"
   fi
 }
 

@@ -2,6 +2,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
 import { type AppError, ensureError, type FieldError, isAppError } from '../errors';
+import { redactPath } from './redact';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -64,7 +65,8 @@ type Handler = (req: HttpRequest, ctx: InvocationContext) => Promise<HttpRespons
 /** Wraps an HTTP handler: AppErrors become their problem+json, anything else a 500 without internals. */
 export function withProblems(handler: Handler): Handler {
   return async (req, ctx) => {
-    const instance = new URL(req.url).pathname;
+    // `instance` echoes the path: never the ingest token of the uploader's route.
+    const instance = redactPath(new URL(req.url).pathname);
     try {
       return await handler(req, ctx);
     } catch (thrown) {

@@ -8,6 +8,7 @@ export const faultKinds = [
   'throttle',
   'serverError',
   'connectionReset',
+  'responseLost',
   'allocationFailed',
   'quotaExceeded',
 ] as const;
@@ -16,6 +17,7 @@ export type FaultKind = (typeof faultKinds)[number];
 export const faultRuleSchema = z
   .object({
     /** throttle → 429 + Retry-After; serverError → 500 (or `status`); connectionReset → socket destroyed;
+     * responseLost → the request is carried out, then the socket is destroyed instead of answering;
      * allocationFailed → the VM operation is accepted, then fails with AllocationFailed;
      * quotaExceeded → 409 QuotaExceeded at once. */
     kind: z.enum(faultKinds),

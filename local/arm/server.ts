@@ -119,13 +119,16 @@ export function createHandler(deps: ServerDeps) {
         },
         status < 400 ? linked : [],
       );
+    let loseResponse = false;
     const reply = async (a: ArmResponse) => {
       // What the caller is told is on disk first, as ARM answers after its write is durable; concurrent
       // requests share one file write.
       if (method !== 'GET' && method !== 'HEAD') world.changed();
       await world.persist().catch((e: unknown) => world.onError(e));
       record(a.status);
-      send(res, a.status, a.body, { ...baseHeaders, ...a.headers });
+      if (loseResponse)
+        req.socket.destroy(); // done, but the caller never hears of it
+      else send(res, a.status, a.body, { ...baseHeaders, ...a.headers });
     };
     try {
       const auth = req.headers.authorization ?? '';
@@ -169,8 +172,10 @@ export function createHandler(deps: ServerDeps) {
           k === 'throttle' ||
           k === 'serverError' ||
           k === 'connectionReset' ||
+          k === 'responseLost' ||
           (k === 'quotaExceeded' && !isVm),
       );
+      loseResponse = fault?.kind === 'responseLost';
       if (fault?.kind === 'connectionReset') {
         record(0);
         req.socket.destroy();

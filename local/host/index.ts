@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { redactUrl } from '../../lib/http/redact';
 import { type AppRunner, closeServer, InProcessApp } from './app';
 import { ThreadApp } from './app-thread';
 import { queueSettings, readHostJson, routePrefix } from './host-json';
@@ -119,7 +120,10 @@ export class FunctionHost implements HostApi {
     const dispatcher = this.#dispatcher;
     this.#server = createServer((req, res) => {
       dispatcher.handle(req, res).catch((e: unknown) => {
-        this.log('error', `Request ${req.method} ${req.url} failed in the host: ${(e as Error).stack}`);
+        this.log(
+          'error',
+          `Request ${req.method} ${redactUrl(req.url ?? '/')} failed in the host: ${(e as Error).stack}`,
+        );
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();
       });

@@ -345,8 +345,6 @@ function checkImmutable(existing: ResourceRecord, v: ParsedVm): void {
     ],
     ['storageProfile.imageReference', JSON.stringify(i.image), JSON.stringify(v.image)],
   ];
-  const raw = (((existing.body.properties as Json).osProfile as Json) ?? {}) && v.customDataRaw;
-  if (raw !== undefined && decodeCustomData(raw) !== i.customData) pairs.push(['osProfile.customData', 0, 1]);
   for (const [path, before, after] of pairs) {
     if (before !== after) {
       throw conflict(
@@ -355,6 +353,16 @@ function checkImmutable(existing: ResourceRecord, v: ParsedVm): void {
         path.split('.').pop(),
       );
     }
+  }
+  // customData can never change after the VM is created (omitting it keeps it): a retried create PUT
+  // must carry the very same bytes. ARM's answer names the property without its path.
+  const raw = (((existing.body.properties as Json).osProfile as Json) ?? {}) && v.customDataRaw;
+  if (raw !== undefined && decodeCustomData(raw) !== i.customData) {
+    throw conflict(
+      'PropertyChangeNotAllowed',
+      "Changing property 'customData' is not allowed.",
+      'customData',
+    );
   }
 }
 
