@@ -10,8 +10,8 @@ import {
   deleteIngestToken,
   dropIssuedToken,
   issueIngestToken,
-  ROTATION_OVERLAP_MS,
   rotateIngestToken,
+  ROTATION_OVERLAP_MS,
   verifyIngestToken,
 } from '../../lib/ingest-token';
 import { tableClient } from '../../lib/storage';
@@ -105,7 +105,7 @@ describe('ingest token lifecycle (Azurite)', () => {
     const vm = 'tok-legacy';
     const token = await rotateIngestToken(vm);
     const table = await tableClient('ingesttokens');
-    const row = (await table.getEntity<Record<string, unknown>>(vm, ''))!;
+    const row = await table.getEntity<Record<string, unknown>>(vm, '');
     await table.upsertEntity(
       { partitionKey: vm, rowKey: '', hash: row.hash, rotatedAt: row.rotatedAt },
       'Replace',
