@@ -79,7 +79,18 @@ export const journalFragment: OpenApiFragment = {
         ],
         requestBody: { required: true, content: ingestBodies },
         responses: {
-          '200': { description: 'Stored durably', content: { 'application/json': { schema: ingestResult } } },
+          '200': {
+            description: 'Stored durably',
+            headers: {
+              'Next-Ingest-Token': {
+                description:
+                  "After a rotation (POST /vms/{name}/ingest-token), only to a caller that used the VM's current " +
+                  'token: the new token. Use it from the next request; its first use ends the old token.',
+                schema: { type: 'string' },
+              },
+            },
+            content: { 'application/json': { schema: ingestResult } },
+          },
           '400': problemResponse(
             'A bad entry: `errors[].field` names it, e.g. `entries[3].__CURSOR`; nothing stored (stream=true: the entries before it are stored)',
           ),

@@ -133,7 +133,13 @@ export const vmsFragment: OpenApiFragment = {
       post: {
         tags: ['vms'],
         operationId: 'rotateIngestToken',
-        summary: "Rotate the VM's ingest token (shown once; the old one stops working)",
+        summary: "Rotate the VM's ingest token (shown once; the old one works until the agent has switched)",
+        description:
+          "The VM's agent is handed the new token with its next successful ingest answer (Next-Ingest-Token) " +
+          'and switches; the first request made with the new token ends the old one. Until then the old ' +
+          'token keeps working, at most until `previousValidUntil` (24 h after the first rotation the agent ' +
+          'has not taken up; rotating again replaces the pending token without extending that). The stock ' +
+          'uploader cannot learn a token: its URL (`uploadUrl`) must be updated by hand.',
         parameters: [nameParam],
         responses: {
           '200': {
@@ -142,11 +148,17 @@ export const vmsFragment: OpenApiFragment = {
               'application/json': {
                 schema: {
                   type: 'object',
-                  required: ['token', 'ingestUrl', 'uploadUrl'],
+                  required: ['token', 'ingestUrl', 'uploadUrl', 'previousValidUntil'],
                   properties: {
                     token: { type: 'string' },
                     ingestUrl: { type: 'string', format: 'uri' },
                     uploadUrl: { type: 'string', format: 'uri' },
+                    previousValidUntil: {
+                      type: 'string',
+                      format: 'date-time',
+                      description:
+                        'The previous token stops at the latest then (earlier once the agent has switched)',
+                    },
                   },
                 },
               },
@@ -154,6 +166,7 @@ export const vmsFragment: OpenApiFragment = {
           },
           '400': problemResponse('Bad name'),
           '404': problemResponse('No such VM'),
+          '409': problemResponse('No token yet (the VM step has not begun) or the VM failed'),
         },
       },
     },
