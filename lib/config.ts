@@ -43,10 +43,14 @@ const shape = {
   /** Base URL the VM agents reach the app at (ingest URLs are built from it). */
   PUBLIC_BASE_URL: z.string().url(),
 
-  /** Queues and retention. */
+  /** Queues and retention. At most 56 characters: the host moves failed messages to `<name>-poison`,
+   * and a queue name is at most 63. */
   COMMAND_QUEUE_NAME: z
     .string()
-    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid Storage queue name')
+    .regex(
+      /^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/,
+      'must be a valid Storage queue name of 3-56 characters (its "-poison" queue must fit in 63)',
+    )
     .default('vm-commands'),
   JOURNAL_RETENTION_DAYS: intSetting(1, 3650, 30),
   EVENTS_RETENTION_DAYS: intSetting(1, 3650, 30),

@@ -35,7 +35,9 @@ param vmDefaultSshPublicKey string = ''
 @description('Optional. Base URL VM agents reach the app at (a custom domain); empty uses the app\'s default host name.')
 param publicBaseUrl string = ''
 
-@description('Optional. Storage queue the HTTP functions put VM commands on.')
+@description('Optional. Storage queue the HTTP functions put VM commands on (failed ones go to `<name>-poison`, so at most 56 characters).')
+@minLength(3)
+@maxLength(56)
 param commandQueueName string = 'vm-commands'
 
 @description('Optional. Days journal entries are kept.')
@@ -48,12 +50,11 @@ param journalRetentionDays int = 30
 @maxValue(3650)
 param eventsRetentionDays int = 30
 
-@description('Optional. Node.js major version of the function app.')
+@description('Optional. Node.js major version of the function app: 22 (Node 20 reached end of life on 2026-04-30).')
 @allowed([
-  '20'
   '22'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
 @description('Optional. Memory of each function app instance in MB.')
 @allowed([

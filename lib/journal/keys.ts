@@ -1,6 +1,9 @@
 // Table keys of the journal. Table Storage forbids `/ \ # ?` and control characters in keys, and
-// unit names carry `\x2d`, `@`, unicode…, so key parts are percent-escaped (the escape `%` and our
-// separator `|` included). Layout, per time-bucket table (see buckets.ts):
+// decodes the URL path twice, so a `%` in a key breaks every point operation (get, update, merge,
+// delete, upsert: 404/400 on Azure, while Azurite accepts it; the local runtime refuses such requests).
+// Unit names carry `\x2d`, `@`, unicode…, so key parts are escaped as `~XX` (UTF-8 bytes, upper-case
+// hex): `~` is unreserved in URLs and the alphabet has no `%`. `~` itself and our separator `|` are
+// escaped too. Layout, per time-bucket table (see buckets.ts):
 //   PartitionKey `vm|unit`   one unit of one VM (the unit view)
 //   PartitionKey `vm|`       every unit of the VM (the whole-VM view: a second copy, same RowKeys)
 //   PartitionKey `vm||i`     the VM's unit and boot index rows for this bucket
@@ -12,16 +15,17 @@ import { createHash } from 'node:crypto';
 
 const MAX_KEY_PART = 400;
 
-/** Escapes one key part: `%`, `|`, `/ \ # ?` and control characters become %XX (UTF-8 bytes). */
+/** Escapes one key part: `~ % |`, `/ \ # ?` and control characters become ~XX (UTF-8 bytes). */
 export function escapeKeyPart(s: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
-  const escaped = s.replace(/[%|/\\#?\u0000-\u001f\u007f-\u009f]/g, (ch) =>
-    [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  const escaped = s.replace(/[~%|/\\#?\u0000-\u001f\u007f-\u009f]/g, (ch) =>
+    [...Buffer.from(ch, 'utf8')].map((b) => `~${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
   );
   // Keys are at most 1 KiB: very long unit names keep a readable prefix plus a hash (still unique).
+  // `~~` never occurs in an escaped part (an escape `~` is followed by hex digits), so it marks the hash.
   if (escaped.length <= MAX_KEY_PART) return escaped;
   const hash = createHash('sha256').update(s).digest('hex').slice(0, 32);
-  return `${escaped.slice(0, MAX_KEY_PART - 34)}~${hash}`;
+  return `${escaped.slice(0, MAX_KEY_PART - 34)}~~${hash}`;
 }
 
 export const unitPartition = (vm: string, unit: string) => `${escapeKeyPart(vm)}|${escapeKeyPart(unit)}`;

@@ -3,7 +3,9 @@
 // the host, checks the returned actions against history (non-determinism), records the new ones,
 // persists the episode in one commit, and only then starts the work it scheduled (activities, timers,
 // sub-orchestrations). Messages that arrive while an episode runs are batched into the next one, so a
-// fan-in of many activity results costs a few episodes, not one each. Nothing polls.
+// fan-in of many activity results costs a few episodes, not one each. Nothing polls, unless the engine
+// models the Azure Storage provider's queue polling (queue-polling.ts): then client messages and fired
+// timers wait for the control queue's next modelled poll.
 import { randomUUID } from 'node:crypto';
 
 import { conflict, notFound } from '../../lib/errors';
@@ -29,6 +31,7 @@ import {
   parseJsonText,
   toJsonText,
 } from './history';
+import type { QueuePollingModel } from './queue-polling';
 import { replay } from './replay';
 import { retryDelayMs, retryExpired, toRetryPolicy } from './retry';
 import {
@@ -69,6 +72,8 @@ export interface EngineOptions {
   store: DurableStore;
   maxConcurrentActivities: number;
   maxConcurrentOrchestrations: number;
+  /** When set, messages to orchestrations go through this model of the control queue's polling. */
+  controlQueuePolling?: QueuePollingModel;
 }
 
 export interface StartOptions {
@@ -98,6 +103,11 @@ export class DurableEngine {
 
   get store(): DurableStore {
     return this.opts.store;
+  }
+
+  /** The model of the control queue's polling, when the engine models it (benchmarks report it). */
+  get queuePolling(): QueuePollingModel | undefined {
+    return this.opts.controlQueuePolling;
   }
 
   isFunction(name: string, triggerType: string): boolean {
@@ -167,7 +177,7 @@ export class DurableEngine {
       inst.mailbox.push({ kind: 'start' });
       this.live.set(instanceId, inst);
       if (current) this.background(this.store.deleteOldExecutions(instanceId, record.executionId));
-      this.schedule(inst);
+      this.toControlQueue('client', () => this.schedule(inst));
     } finally {
       this.starting.delete(instanceId);
     }
@@ -198,8 +208,10 @@ export class DurableEngine {
     const inst = this.live.get(instanceId);
     if (isTerminal(record.runtimeStatus) || !inst) return false;
     const stored = await this.store.addInbox(instanceId, message);
-    inst.mailbox.push({ kind: 'inbox', stored });
-    this.schedule(inst);
+    this.toControlQueue('client', () => {
+      inst.mailbox.push({ kind: 'inbox', stored });
+      this.schedule(inst);
+    });
     return true;
   }
 
@@ -686,7 +698,28 @@ export class DurableEngine {
 
   // ---- side effects ------------------------------------------------------------------------------------
 
-  private deliver(instanceId: string, executionId: string, e: HistoryEvent): void {
+  /**
+   * Where a message to an orchestration goes through the control queue. With queue polling modelled, a
+   * message this engine sends (`worker`: activity results, sub-orchestration outcomes) wakes the poller
+   * as on Azure; a client's (another instance on Flex Consumption) and a timer's wait for its next poll.
+   */
+  private toControlQueue(from: 'worker' | 'client' | 'timer', deliver: () => void): void {
+    const q = this.opts.controlQueuePolling;
+    if (!q) deliver();
+    else if (from === 'worker') q.wake(deliver);
+    else q.add(deliver);
+  }
+
+  private deliver(
+    instanceId: string,
+    executionId: string,
+    e: HistoryEvent,
+    from: 'worker' | 'timer' = 'worker',
+  ): void {
+    this.toControlQueue(from, () => this.deliverNow(instanceId, executionId, e));
+  }
+
+  private deliverNow(instanceId: string, executionId: string, e: HistoryEvent): void {
     const inst = this.live.get(instanceId);
     if (!inst || inst.record.executionId !== executionId) return;
     inst.mailbox.push({ kind: 'event', event: e });
@@ -706,6 +739,7 @@ export class DurableEngine {
             instanceId,
             executionId,
             event(EventType.TimerFired, { TimerId: e.EventId, FireAt: e.FireAt }),
+            'timer',
           ),
         );
         break;
@@ -794,6 +828,7 @@ export class DurableEngine {
   async dispose(): Promise<void> {
     this.disposed = true;
     this.timers.dispose();
+    this.opts.controlQueuePolling?.dispose();
     await this.episodes.idle();
   }
 }

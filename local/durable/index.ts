@@ -2,10 +2,12 @@
 // `durableClient` input, serves the durabletask webhooks, and resumes unfinished instances at start.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { parseTimeSpan } from '../host/host-json';
 import type { HostApi, HostPlugin, RpcBinding, RpcTypedData } from '../host/types';
 import { clientData } from './client-data';
 import { DurableEngine } from './engine';
 import { handleDurableHttp } from './http-api';
+import { QueuePollingModel } from './queue-polling';
 import { DurableStore } from './store';
 
 export { DurableEngine } from './engine';
@@ -18,7 +20,18 @@ export interface DurablePluginOptions {
   maxConcurrentActivityFunctions?: number;
   /** Overrides host.json `maxConcurrentOrchestratorFunctions` (default 10). */
   maxConcurrentOrchestratorFunctions?: number;
+  /**
+   * `model`: hold client messages and fired timers until the control queue's next poll, modelling the
+   * Azure Storage provider's back-off up to host.json `storageProvider.maxQueuePollingInterval` (30 s by
+   * default) — what a step costs on Azure after an idle spell. Default `none`: dispatch at once.
+   */
+  queuePolling?: 'none' | 'model';
+  /** The modelled back-off's jitter source, [0, 1) (tests fix it; default Math.random). */
+  queuePollingRandom?: () => number;
 }
+
+/** The extension's default `maxQueuePollingInterval`. */
+export const DEFAULT_MAX_QUEUE_POLLING_MS = 30_000;
 
 export interface DurablePlugin extends HostPlugin {
   /** The engine, once started (tests and benchmarks wait on instances through it). */
@@ -42,6 +55,8 @@ export function createDurablePlugin(options: DurablePluginOptions = {}): Durable
       const cfg = h.hostJson.extensions?.durableTask ?? {};
       hubName = options.hubName ?? cfg.hubName ?? 'TestHubName';
       const store = await DurableStore.open(h.storageConnectionString, hubName);
+      const provider = (cfg.storageProvider ?? {}) as { maxQueuePollingInterval?: string };
+      const maxQueuePollingMs = parseTimeSpan(provider.maxQueuePollingInterval, DEFAULT_MAX_QUEUE_POLLING_MS);
       engine = new DurableEngine({
         host: h,
         store,
@@ -53,6 +68,14 @@ export function createDurablePlugin(options: DurablePluginOptions = {}): Durable
           options.maxConcurrentOrchestratorFunctions ?? cfg.maxConcurrentOrchestratorFunctions,
           10,
         ),
+        ...(options.queuePolling === 'model'
+          ? {
+              controlQueuePolling: new QueuePollingModel({
+                maxIntervalMs: maxQueuePollingMs,
+                ...(options.queuePollingRandom ? { random: options.queuePollingRandom } : {}),
+              }),
+            }
+          : {}),
       });
       if (h.registrations().some((r) => r.trigger.type === 'entityTrigger')) {
         h.log(

@@ -29,6 +29,11 @@ export class QueueListener {
     private readonly log: LogSink,
   ) {
     this.queueName = resolveSetting(String(reg.trigger.queueName)).toLowerCase();
+    // On Azure a too long name only fails when the first message is poisoned: refuse it at start.
+    if (`${this.queueName}-poison`.length > 63)
+      throw new Error(
+        `Queue trigger ${reg.name}: queue "${this.queueName}" is longer than 56 characters, so its poison queue "<name>-poison" would exceed the 63 characters of a queue name.`,
+      );
     const connection = storageConnection(reg.trigger.connection);
     this.#queue = new QueueClient(connection, this.queueName);
     this.#poison = new QueueClient(connection, `${this.queueName}-poison`);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { DurablePlugin } from '../../local/durable';
+import type { DurablePlugin, DurablePluginOptions } from '../../local/durable';
 import { LocalRuntime } from '../../local/runtime';
 
 export const APP_ENTRY = 'test/fixtures/durable-app/index.ts';
@@ -46,12 +46,15 @@ export interface Status {
   historyEvents?: Record<string, unknown>[];
 }
 
-export async function startHarness(opts: { dataDir?: string; keepData?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { dataDir?: string; keepData?: boolean; durable?: DurablePluginOptions } = {},
+): Promise<Harness> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'durable-test-'));
   const rt = await LocalRuntime.start({
     appEntry: APP_ENTRY,
     dataDir,
     arm: false,
+    ...(opts.durable ? { durable: opts.durable } : {}),
     log: () => undefined,
   });
   const plugin = rt.durable!;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { type BicepFile, declarations, declarationValue, readBicep } from './bicep';
+import { type BicepFile, declarations, declarationValue, readBicep, stringLiteral } from './bicep';
 import { repoRoot } from './role-coverage';
 
 const bicepDir = join(repoRoot, 'infra', 'bicep');
@@ -59,6 +59,23 @@ describe('azd', () => {
     assert.match(yaml, /^services:\n {2}api:\n {4}project: \.\n {4}language: ts\n {4}host: function$/m);
     const app = await readBicep(join(bicepDir, 'modules', 'function-app.bicep'));
     assert.match(app.source, /tags: union\(tags, \{ 'azd-service-name': 'api' \}\)/);
+  });
+
+  test('the function app runs Node 22 by default and never the end-of-life Node 20', async () => {
+    const file = readJson(join(bicepDir, 'main.parameters.json')) as {
+      parameters: Record<string, { value: string }>;
+    };
+    assert.equal(file.parameters.nodeVersion?.value, '${FUNCTIONS_NODE_VERSION=22}');
+    for (const path of [join(bicepDir, 'main.bicep'), join(bicepDir, 'modules', 'function-app.bicep')]) {
+      const param = declarations(await readBicep(path), 'param').find((p) => p.name === 'nodeVersion');
+      assert.ok(param, `${path} has a nodeVersion param`);
+      assert.equal(stringLiteral(declarationValue(param)), '22', path);
+      const allowed = (param.decorators.get('allowed')?.[0]?.namedChildren ?? []).map((n) => n?.text);
+      assert.ok(allowed.includes("'22'") && !allowed.includes("'20'"), `${path} allows ${allowed.join(' ')}`);
+    }
+    // The code itself still runs on Node 20 (the test machines), so `engines` stays at >= 20.
+    const pkg = readJson(join(repoRoot, 'package.json')) as { engines: { node: string } };
+    assert.equal(pkg.engines.node, '>=20');
   });
 
   test('abbreviations.json has every prefix main.bicep uses', async () => {

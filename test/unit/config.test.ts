@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 
 import { parseConfig, requiredSettingNames, settingNames } from '../../lib/config';
 import { version } from '../../lib/version';
+import { queueSettings } from '../../local/host/host-json';
+import { QueueListener } from '../../local/host/queue-trigger';
 
 const valid = {
   AzureWebJobsStorage: 'UseDevelopmentStorage=true',
@@ -37,6 +39,33 @@ describe('config', () => {
     assert.throws(() => parseConfig({ ...valid, COMMAND_QUEUE_NAME: 'Bad_Queue' }), /COMMAND_QUEUE_NAME/);
   });
 
+  it('caps COMMAND_QUEUE_NAME at 56 characters so that `<name>-poison` is a valid queue name (≤ 63)', () => {
+    const at = 'q'.repeat(56);
+    assert.equal(parseConfig({ ...valid, COMMAND_QUEUE_NAME: at }).COMMAND_QUEUE_NAME, at);
+    assert.ok(`${at}-poison`.length <= 63);
+    assert.throws(() => parseConfig({ ...valid, COMMAND_QUEUE_NAME: `${at}q` }), /COMMAND_QUEUE_NAME.*56/s);
+    // The local host's queue trigger refuses such a queue at start (Azure fails at the first poison).
+    const listener = (queueName: string) =>
+      new QueueListener(
+        {
+          name: 'vmCommands',
+          bindings: {},
+          triggerName: 'message',
+          trigger: { type: 'queueTrigger', direction: 'in', queueName, connection: 'VMJ_TEST_STORAGE' },
+        },
+        queueSettings({ version: '2.0' }),
+        () => Promise.reject(new Error('not invoked')),
+        () => undefined,
+      );
+    process.env.VMJ_TEST_STORAGE = 'UseDevelopmentStorage=true';
+    try {
+      assert.equal(listener(at).queueName, at);
+      assert.throws(() => listener(`${at}q`), /longer than 56 characters.*-poison/);
+    } finally {
+      delete process.env.VMJ_TEST_STORAGE;
+    }
+  });
+
   it('accepts identity-based storage instead of a connection string', () => {
     const { AzureWebJobsStorage: _, ...rest } = valid;
     assert.equal(
@@ -63,5 +92,12 @@ describe('config', () => {
       assert.ok(name in sample.Values, `${name} missing from local.settings.sample.json`);
     }
     assert.doesNotThrow(() => parseConfig(sample.Values));
+    // Nothing else but what the Functions host itself needs: worker indexing (the v4 programming
+    // model) is on by default since host 4.25, so no AzureWebJobsFeatureFlags.
+    const hostSettings = ['FUNCTIONS_WORKER_RUNTIME', 'AzureWebJobsStorage'];
+    const extra = Object.keys(sample.Values).filter(
+      (n) => !hostSettings.includes(n) && !(settingNames as string[]).includes(n),
+    );
+    assert.deepEqual(extra, [], 'settings in local.settings.sample.json that nothing reads');
   });
 });

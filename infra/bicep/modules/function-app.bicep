@@ -30,12 +30,11 @@ param deploymentContainerName string
 @description('Required. Name of the Application Insights component the app reports to.')
 param applicationInsightsName string
 
-@description('Optional. Node.js major version.')
+@description('Optional. Node.js major version of the function app: 22 (Node 20 reached end of life on 2026-04-30).')
 @allowed([
-  '20'
   '22'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
 @description('Optional. Memory of each instance in MB.')
 @allowed([
