@@ -139,7 +139,7 @@ export function virtualMachineParameters(spec: VmSpec, customDataBase64: string)
       },
     },
     osProfile: {
-      computerName: spec.name,
+      computerName: n.computerName,
       adminUsername: spec.adminUsername,
       customData: customDataBase64,
       linuxConfiguration: {

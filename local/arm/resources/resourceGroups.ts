@@ -2,6 +2,7 @@
 // group. DELETE is a long-running operation (202 + Location) that removes everything inside.
 import type { ArmResponse, HandlerContext, World } from '../context';
 import { ArmError, conflict, resourceGroupNotFound } from '../errors';
+import { paged } from '../paging';
 import { groupId, type ResourceGroupRecord } from '../state';
 import { location, tags } from './common';
 import { VM } from './compute';
@@ -36,7 +37,7 @@ export const resourceGroups = {
     const value = [...ctx.world.state.groups.values()]
       .filter((g) => g.subscriptionId.toLowerCase() === ctx.subscriptionId.toLowerCase())
       .map(present);
-    return { status: 200, body: { value } };
+    return paged(ctx, value);
   },
   get: (ctx: HandlerContext): ArmResponse => {
     return { status: 200, body: present(getGroup(ctx)) };
@@ -104,7 +105,7 @@ export const resourceGroups = {
       ...(r.body.sku ? { sku: r.body.sku } : {}),
       ...(r.body.managedBy ? { managedBy: r.body.managedBy } : {}),
     }));
-    return { status: 200, body: { value } };
+    return paged(ctx, value);
   },
 };
 
