@@ -24,12 +24,11 @@ async function listSkus(region: string): Promise<SkuInfo[]> {
   } catch (e) {
     // A subscription whose Microsoft.Compute provider is not registered (the deploy registers it, see
     // infra/README.md): the app does not register it itself (its role has no register/action), it says so.
-    const info = armErrorInfo(e);
-    if (info.code === 'MissingSubscriptionRegistration') {
+    if (armErrorInfo(e).code === 'MissingSubscriptionRegistration') {
       throw new AppError(
         'ProviderNotRegistered',
         503,
-        `The VM subscription cannot create VMs yet: ${info.message} Run 'az provider register --namespace Microsoft.Compute' (and Microsoft.Network) once.`,
+        "The VM subscription is not registered to use namespace 'Microsoft.Compute' (MissingSubscriptionRegistration): run 'az provider register --namespace Microsoft.Compute' and 'az provider register --namespace Microsoft.Network' once (the deploy does; see infra/README.md).",
       );
     }
     throw e;

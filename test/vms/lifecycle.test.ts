@@ -36,7 +36,7 @@ describe('VM lifecycle through the real path', () => {
     assert.equal(created.status, 202, JSON.stringify(created.body));
     assert.equal(created.body.status, 'queued');
     assert.equal(created.headers.get('location'), t.url('/api/vms/web1'));
-    assert.equal(created.body.vmSize, 'Standard_B2s');
+    assert.equal(created.body.vmSize, 'Standard_B2ls_v2');
     assert.equal(created.body.publicIp, null);
 
     const dup = await t.api('POST', '/api/vms', { name: 'web1', sshPublicKey: key });
