@@ -9,6 +9,9 @@ export const VM_NAME_RULE =
 
 export const isVmName = (s: string): boolean => VM_NAME_PATTERN.test(s);
 
+/** The tag on every resource the app creates; its value is the VM name (the orphan sweep finds groups by it). */
+export const VM_TAG = 'vm-journal';
+
 const RG_MAX = 90;
 
 /**

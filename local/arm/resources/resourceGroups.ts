@@ -26,6 +26,30 @@ export function checkGroupName(name: string): void {
   }
 }
 
+/**
+ * `$filter` of a resource group list, as ARM takes it: `tagName eq 'n'` or
+ * `tagName eq 'n' and tagValue eq 'v'` (tag names case-insensitive, values exact); anything else → 400.
+ */
+function tagFilter(filter: string | null): (g: ResourceGroupRecord) => boolean {
+  if (!filter) return () => true;
+  const m = /^\s*tagName\s+eq\s+'((?:[^']|'')*)'(?:\s+and\s+tagValue\s+eq\s+'((?:[^']|'')*)')?\s*$/i.exec(
+    filter,
+  );
+  if (!m) {
+    throw new ArmError(
+      400,
+      'InvalidFilterInQueryString',
+      `Invalid $filter '${filter}' specified in the query string. Supported: tagName eq '<name>' [and tagValue eq '<value>'].`,
+    );
+  }
+  const name = m[1]!.replaceAll("''", "'").toLowerCase();
+  const value = m[2]?.replaceAll("''", "'");
+  return (g) =>
+    Object.entries(g.tags ?? {}).some(
+      ([k, v]) => k.toLowerCase() === name && (value === undefined || v === value),
+    );
+}
+
 export function getGroup(ctx: HandlerContext): ResourceGroupRecord {
   const g = ctx.world.state.group(ctx.subscriptionId, ctx.resourceGroup);
   if (!g) throw resourceGroupNotFound(ctx.resourceGroup);
@@ -34,8 +58,10 @@ export function getGroup(ctx: HandlerContext): ResourceGroupRecord {
 
 export const resourceGroups = {
   list: (ctx: HandlerContext): ArmResponse => {
+    const byTag = tagFilter(ctx.url.searchParams.get('$filter'));
     const value = [...ctx.world.state.groups.values()]
       .filter((g) => g.subscriptionId.toLowerCase() === ctx.subscriptionId.toLowerCase())
+      .filter(byTag)
       .map(present);
     return paged(ctx, value);
   },
