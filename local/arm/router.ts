@@ -85,6 +85,18 @@ export function route(method: string, path: string): Route {
     throw noRouteFound(path);
   }
 
+  // /subscriptions/S/resources: every resource in the subscription.
+  if (lc[2] === 'resources' && seg.length === 3) {
+    if (method !== 'GET') throw methodNotAllowed(method);
+    return {
+      ...base,
+      resourceType: 'Microsoft.Resources/resources',
+      rbacAction: 'Microsoft.Resources/subscriptions/resources/read',
+      apiNamespace: 'Microsoft.Resources',
+      handle: resourceGroups.subscriptionResources,
+    };
+  }
+
   // /subscriptions/S/operationresults/ID (resource group deletion)
   if (lc[2] === 'operationresults' && seg[3] && seg.length === 4) {
     const id = seg[3];

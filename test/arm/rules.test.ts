@@ -191,6 +191,7 @@ describe('subscription-wide and group lists page with nextLink', () => {
     const rgs = await all(h.resources.resourceGroups.list());
     assert.ok(groups.every((g) => rgs.includes(g)));
     assert.equal((await all(h.resources.resources.listByResourceGroup('vmj-l1'))).length, 6);
+    assert.equal((await all(h.resources.resources.list())).length, 18, 'az resource list: 3 groups × 6');
     // The pages were really split: more list GETs than lists.
     const gets = h.arm.operations().filter((o) => o.method === 'GET' && /virtualMachines$/.test(o.path));
     assert.equal(gets.length, 2, 'three VMs in pages of two');

@@ -3,7 +3,7 @@
 import type { ArmResponse, HandlerContext, World } from '../context';
 import { ArmError, conflict, resourceGroupNotFound } from '../errors';
 import { paged } from '../paging';
-import { groupId, type ResourceGroupRecord } from '../state';
+import { groupId, type Json, type ResourceGroupRecord, type ResourceRecord } from '../state';
 import { location, tags } from './common';
 import { VM } from './compute';
 
@@ -122,18 +122,29 @@ export const resourceGroups = {
   },
   resources: (ctx: HandlerContext): ArmResponse => {
     const g = getGroup(ctx);
-    const value = ctx.world.state.inGroup(g.subscriptionId, g.name).map((r) => ({
-      id: ctx.world.state.idOf(r),
-      name: r.name,
-      type: r.type,
-      location: r.location,
-      ...(r.body.tags ? { tags: r.body.tags } : {}),
-      ...(r.body.sku ? { sku: r.body.sku } : {}),
-      ...(r.body.managedBy ? { managedBy: r.body.managedBy } : {}),
-    }));
-    return paged(ctx, value);
+    return paged(ctx, ctx.world.state.inGroup(g.subscriptionId, g.name).map(genericResource(ctx)));
   },
+  /** GET /subscriptions/S/resources: every resource of the subscription (`az resource list`). */
+  subscriptionResources: (ctx: HandlerContext): ArmResponse =>
+    paged(
+      ctx,
+      [...ctx.world.state.resources.values()]
+        .filter((r) => r.subscriptionId.toLowerCase() === ctx.subscriptionId.toLowerCase())
+        .map(genericResource(ctx)),
+    ),
 };
+
+const genericResource =
+  (ctx: HandlerContext) =>
+  (r: ResourceRecord): Json => ({
+    id: ctx.world.state.idOf(r),
+    name: r.name,
+    type: r.type,
+    location: r.location,
+    ...(r.body.tags ? { tags: r.body.tags } : {}),
+    ...(r.body.sku ? { sku: r.body.sku } : {}),
+    ...(r.body.managedBy ? { managedBy: r.body.managedBy } : {}),
+  });
 
 /** The end of a resource group DELETE: its VMs' guests stop and everything inside goes with it. */
 export async function completeGroupDelete(world: World, subscriptionId: string, name: string): Promise<void> {
