@@ -20,12 +20,17 @@ describe('unregistered resource providers', () => {
   test('Microsoft.Compute unregistered: the create answers 503 problem+json naming it, records nothing', async () => {
     const t = await startVmRuntime({ arm: { unregisteredProviders: ['Microsoft.Compute'] } });
     started.push(t);
-    const r = await t.api('POST', '/api/vms', { name: 'fresh1', sshPublicKey: key });
-    assert.equal(r.status, 503, JSON.stringify(r.body));
-    assert.match(r.headers.get('content-type') ?? '', /^application\/problem\+json/);
-    assert.match(r.body.detail, /Microsoft\.Compute/);
-    assert.match(r.body.detail, /az provider register/);
-    assert.equal((await t.api('GET', '/api/vms/fresh1')).status, 404);
+    try {
+      const r = await t.api('POST', '/api/vms', { name: 'fresh1', sshPublicKey: key });
+      assert.equal(r.status, 503, JSON.stringify(r.body));
+      assert.match(r.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.match(r.body.detail, /Microsoft\.Compute/);
+      assert.match(r.body.detail, /az provider register/);
+      assert.equal((await t.api('GET', '/api/vms/fresh1')).status, 404);
+    } finally {
+      started.pop();
+      await t.dispose();
+    }
   });
 
   test('Microsoft.Network unregistered: the VM fails with MissingSubscriptionRegistration naming it; after registering, a new VM runs', async () => {
