@@ -10,3 +10,4 @@ import './vms';
 import './vm-commands';
 import './vm-orchestrations';
 import './events';
+import './orphan-sweep';

@@ -8,6 +8,8 @@ export const EVENT_TYPES = {
   powerChanged: 'vmjournal.vm.power.changed',
   failed: 'vmjournal.vm.failed',
   deleted: 'vmjournal.vm.deleted',
+  /** The orphan sweep deleted a resource group no live VM accounts for (data: resourceGroup, reason). */
+  orphanDeleted: 'vmjournal.vm.orphan.deleted',
 } as const;
 
 export type EventKind = keyof typeof EVENT_TYPES;

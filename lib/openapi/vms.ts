@@ -49,7 +49,7 @@ export const vmsFragment: OpenApiFragment = {
         tags: ['vms'],
         operationId: 'createVm',
         summary: 'Provision a VM',
-        description: `Records the VM in status queued and provisions it asynchronously. Sizes: ${sizeDoc}; or give cpu/memoryGiB and the smallest size offered in the region that fits is chosen. Bodies over ${MAX_CREATE_BODY_BYTES} bytes are refused (413).`,
+        description: `Records the VM in status queued and provisions it asynchronously. Sizes: ${sizeDoc}; or give cpu/memoryGiB and the smallest size offered in the region that fits and boots a Gen2 x64 image is chosen. Bodies over ${MAX_CREATE_BODY_BYTES} bytes are refused (413).`,
         requestBody: {
           required: true,
           content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateVmRequest' } } },
@@ -59,6 +59,9 @@ export const vmsFragment: OpenApiFragment = {
           '400': problemResponse('Invalid body (every bad field is named)'),
           '409': problemResponse('The name is taken'),
           '413': problemResponse('Body too large'),
+          '503': problemResponse(
+            'The VM subscription has not registered Microsoft.Compute (MissingSubscriptionRegistration); see infra/README.md',
+          ),
         },
       },
       get: {

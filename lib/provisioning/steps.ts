@@ -3,7 +3,7 @@
 // the VM (SSH only, customData cloud-init), power operations, the IP read, and deletion of the group.
 import { armClients } from '../arm/clients';
 import { getConfig } from '../config';
-import { resourceNames } from '../vms/names';
+import { resourceNames, VM_TAG } from '../vms/names';
 import type { VmSpec } from '../vms/record';
 import { armCall, beginV2, beginV3, type LroStatus } from './lro';
 
@@ -11,7 +11,7 @@ export const ADMIN_USERNAME = 'azureuser';
 const VNET_PREFIX = '10.0.0.0/16';
 const SUBNET_PREFIX = '10.0.0.0/24';
 
-const tags = (spec: VmSpec) => ({ 'vm-journal': spec.name });
+const tags = (spec: VmSpec) => ({ [VM_TAG]: spec.name });
 const target = (spec: VmSpec, name: string) => ({ resourceGroup: spec.resourceGroup, name });
 
 function networkId(spec: VmSpec, type: string, name: string): string {
@@ -139,7 +139,7 @@ export function virtualMachineParameters(spec: VmSpec, customDataBase64: string)
       },
     },
     osProfile: {
-      computerName: spec.name,
+      computerName: n.computerName,
       adminUsername: spec.adminUsername,
       customData: customDataBase64,
       linuxConfiguration: {

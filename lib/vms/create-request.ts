@@ -3,7 +3,7 @@
 import { z } from 'zod';
 
 import { type FieldError, validationFailed } from '../errors';
-import { VM_NAME_PATTERN, VM_NAME_RULE } from './names';
+import { derivedNameProblems, VM_NAME_PATTERN, VM_NAME_RULE } from './names';
 import { SIZE_PRESET_NAMES } from './sizes';
 import { sshKeyProblem } from './ssh-key';
 
@@ -19,7 +19,14 @@ const IMAGE_PATTERN =
 
 export const createRequestSchema = z
   .strictObject({
-    name: z.string({ error: 'required, a string' }).regex(VM_NAME_PATTERN, VM_NAME_RULE),
+    name: z
+      .string({ error: 'required, a string' })
+      .regex(VM_NAME_PATTERN, VM_NAME_RULE)
+      .superRefine((v, ctx) => {
+        // Every Azure name derived from it (VNet, NIC, disk, host name…) must be valid for its type.
+        if (!VM_NAME_PATTERN.test(v)) return;
+        for (const message of derivedNameProblems(v)) ctx.addIssue({ code: 'custom', message });
+      }),
     size: z.enum(SIZE_PRESET_NAMES, { error: `must be one of ${SIZE_PRESET_NAMES.join(', ')}` }).optional(),
     cpu: z.number({ error: 'must be a number' }).int('must be an integer').min(1).max(416).optional(),
     memoryGiB: z.number({ error: 'must be a number' }).positive().max(12_288).optional(),

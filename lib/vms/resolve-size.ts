@@ -2,7 +2,8 @@
 // preset's, or the smallest that fits cpu/memoryGiB) must be offered there without restrictions.
 // The SKU list per region is cached for a few minutes: it changes rarely and is large on Azure.
 import { armClients } from '../arm/clients';
-import { validationFailed } from '../errors';
+import { AppError, validationFailed } from '../errors';
+import { armErrorInfo } from '../provisioning/arm-errors';
 import { armCall } from '../provisioning/lro';
 import type { ParsedCreate } from './create-request';
 import { type ChosenSize, SIZE_PRESETS, type SizePreset, type SkuInfo, smallestFittingSku } from './sizes';
@@ -12,13 +13,26 @@ const cache = new Map<string, { at: number; skus: Promise<SkuInfo[]> }>();
 
 async function listSkus(region: string): Promise<SkuInfo[]> {
   const { compute } = await armClients();
-  return armCall(async () => {
-    const out: SkuInfo[] = [];
-    for await (const s of compute.resourceSkus.list({ filter: `location eq '${region}'` })) {
-      if (s.resourceType === 'virtualMachines') out.push(s);
+  try {
+    return await armCall(async () => {
+      const out: SkuInfo[] = [];
+      for await (const s of compute.resourceSkus.list({ filter: `location eq '${region}'` })) {
+        if (s.resourceType === 'virtualMachines') out.push(s);
+      }
+      return out;
+    });
+  } catch (e) {
+    // A subscription whose Microsoft.Compute provider is not registered (the deploy registers it, see
+    // infra/README.md): the app does not register it itself (its role has no register/action), it says so.
+    if (armErrorInfo(e).code === 'MissingSubscriptionRegistration') {
+      throw new AppError(
+        'ProviderNotRegistered',
+        503,
+        "The VM subscription is not registered to use namespace 'Microsoft.Compute' (MissingSubscriptionRegistration): run 'az provider register --namespace Microsoft.Compute' and 'az provider register --namespace Microsoft.Network' once (the deploy does; see infra/README.md).",
+      );
     }
-    return out;
-  });
+    throw e;
+  }
 }
 
 function skusIn(region: string): Promise<SkuInfo[]> {

@@ -2,6 +2,7 @@
 import type { Faults } from './faults';
 import type { Guests } from './guests';
 import type { Operations } from './lro';
+import type { Providers } from './providers';
 import type { ArmState, Json } from './state';
 
 export interface ArmResponse {
@@ -16,6 +17,10 @@ export interface World {
   ops: Operations;
   guests: Guests;
   faults: Faults;
+  /** Resource provider registration per subscription (MissingSubscriptionRegistration). */
+  providers: Providers;
+  /** Items per page of a list response (`nextLink` beyond). */
+  pageSize: number;
   endpoint: () => string;
   publicIpDelayMs: number;
   /** Timers the world sets outside LROs (public IP allocation); cleared on reset and dispose. */

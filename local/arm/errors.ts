@@ -16,13 +16,19 @@ export class ArmError extends Error {
     message: string,
     readonly target?: string,
     readonly headers: Record<string, string> = {},
+    readonly details?: ArmErrorBody[],
   ) {
     super(message);
   }
 
   toBody(): { error: ArmErrorBody } {
     return {
-      error: { code: this.code, message: this.message, ...(this.target ? { target: this.target } : {}) },
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.target ? { target: this.target } : {}),
+        ...(this.details ? { details: this.details } : {}),
+      },
     };
   }
 }

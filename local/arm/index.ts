@@ -21,6 +21,7 @@ import {
   STATE_VERSION,
   StateStore,
 } from './persistence';
+import { Providers } from './providers';
 import { type ArmOperationRecord, Records } from './records';
 import { bootGuest, VM } from './resources/compute';
 import { PIP, schedulePublicIp } from './resources/network';
@@ -55,6 +56,13 @@ export interface ArmEmulatorOptions {
   faults?: FaultRule[];
   /** Per-principal token buckets as ARM's (250 reads / 200 writes / 200 deletes burst). */
   throttle?: boolean;
+  /**
+   * Provider namespaces (Microsoft.Compute, Microsoft.Network) that start unregistered, as on a fresh
+   * subscription (default ARM_EMULATOR_UNREGISTERED_PROVIDERS, comma-separated, else none).
+   */
+  unregisteredProviders?: string[];
+  /** Items per page of list responses (default ARM_EMULATOR_PAGE_SIZE or 100). */
+  pageSize?: number;
   /** Simulated guest hook: called when a VM boots; the handle is stopped when it powers off. */
   onGuestBoot?: GuestBootHook;
   /** Errors the emulator swallows to stay up (broken guest hooks…); default console.error. */
@@ -70,6 +78,8 @@ const optionsSchema = z.object({
   publicIpDelayMs: z.number().int().min(0).max(3_600_000).optional(),
   faults: z.array(faultRuleSchema).optional(),
   throttle: z.boolean().optional(),
+  unregisteredProviders: z.array(z.string().min(1)).optional(),
+  pageSize: z.number().int().min(1).max(1000).optional(),
 });
 
 function envInt(name: string): number | undefined {
@@ -125,6 +135,16 @@ export class ArmEmulator {
       ),
       guests: new Guests(options.onGuestBoot, onError),
       faults,
+      providers: new Providers(
+        options.unregisteredProviders ??
+          (process.env.ARM_EMULATOR_UNREGISTERED_PROVIDERS ?? '')
+            .split(',')
+            .map((n) => n.trim())
+            .filter(Boolean),
+        (ms, fn) => this.world.later(ms, fn),
+        lroMs,
+      ),
+      pageSize: options.pageSize ?? envInt('ARM_EMULATOR_PAGE_SIZE') ?? 100,
       endpoint: () => this._endpoint,
       publicIpDelayMs: options.publicIpDelayMs ?? lroMs,
       later: (ms, fn) => {
@@ -255,6 +275,7 @@ export class ArmEmulator {
     this.clearTimers();
     await this.world.guests.stopAll();
     this.world.state.reset();
+    this.world.providers.reset();
     this.throttle?.reset();
     this.world.changed();
     await this.world.persist();

@@ -4,6 +4,8 @@
 import { checkApiVersion } from './apiVersions';
 import type { ArmResponse, HandlerContext } from './context';
 import { ArmError, methodNotAllowed, noRouteFound, resourceGroupNotFound, resourceNotFound } from './errors';
+import { paged } from './paging';
+import { providers } from './providers';
 import type { ResourceType } from './resources/common';
 import { computeTypes } from './resources/compute';
 import { networkTypes } from './resources/network';
@@ -83,6 +85,18 @@ export function route(method: string, path: string): Route {
     throw noRouteFound(path);
   }
 
+  // /subscriptions/S/resources: every resource in the subscription.
+  if (lc[2] === 'resources' && seg.length === 3) {
+    if (method !== 'GET') throw methodNotAllowed(method);
+    return {
+      ...base,
+      resourceType: 'Microsoft.Resources/resources',
+      rbacAction: 'Microsoft.Resources/subscriptions/resources/read',
+      apiNamespace: 'Microsoft.Resources',
+      handle: resourceGroups.subscriptionResources,
+    };
+  }
+
   // /subscriptions/S/operationresults/ID (resource group deletion)
   if (lc[2] === 'operationresults' && seg[3] && seg.length === 4) {
     const id = seg[3];
@@ -94,9 +108,33 @@ export function route(method: string, path: string): Route {
     };
   }
 
+  // /subscriptions/S/providers: the registration state of the namespaces the emulator serves.
+  if (lc[2] === 'providers' && seg.length === 3) {
+    if (method !== 'GET') throw methodNotAllowed(method);
+    return {
+      ...base,
+      resourceType: 'Microsoft.Resources/providers',
+      rbacAction: 'Microsoft.Resources/subscriptions/providers/read',
+      apiNamespace: 'Microsoft.Resources',
+      handle: providers.list,
+    };
+  }
+
   // /subscriptions/S/providers/NS/...
   if (lc[2] === 'providers' && seg[3]) {
     const ns = seg[3];
+    // GET …/providers/NS (registration state) and POST …/providers/NS/register.
+    if (seg.length === 4 || (seg.length === 5 && lc[4] === 'register')) {
+      const register = seg.length === 5;
+      if (method !== (register ? 'POST' : 'GET')) throw methodNotAllowed(method);
+      return {
+        ...base,
+        resourceType: 'Microsoft.Resources/providers',
+        rbacAction: register ? `${ns}/register/action` : 'Microsoft.Resources/subscriptions/providers/read',
+        apiNamespace: 'Microsoft.Resources',
+        handle: register ? providers.register(ns) : providers.get(ns),
+      };
+    }
     if (lc[3] === 'microsoft.compute' && lc[4] === 'skus' && seg.length === 5) {
       if (method !== 'GET') throw methodNotAllowed(method);
       return {
@@ -106,6 +144,26 @@ export function route(method: string, path: string): Route {
         apiNamespace: 'Microsoft.Compute',
         apiType: 'skus',
         handle: listSkus,
+      };
+    }
+    // GET …/providers/NS/TYPE: every resource of the type in the subscription (virtualMachines.listAll…).
+    const t = seg.length === 5 ? types.get(`${ns}/${seg[4]}`.toLowerCase()) : undefined;
+    if (t) {
+      if (method !== 'GET') throw methodNotAllowed(method);
+      return {
+        ...base,
+        resourceType: t.type,
+        rbacAction: `${t.type}/read`,
+        apiNamespace: ns,
+        apiType: seg[4],
+        handle: (ctx) =>
+          paged(
+            ctx,
+            ctx.world.state
+              .ofType(t.type)
+              .filter((r) => r.subscriptionId.toLowerCase() === ctx.subscriptionId.toLowerCase())
+              .map((r) => t.present(ctx, r)),
+          ),
       };
     }
     // …/locations/L/operations/ID (status) and …/locations/L/operationResults/ID (result)
@@ -139,9 +197,11 @@ function resourceRoute(
   method: string,
   path: string,
   seg: string[],
-  base: { subscriptionId: string; resourceGroup: string },
+  groupBase: { subscriptionId: string; resourceGroup: string },
 ): Route {
   const [ns, typeName, name, sub1, sub2] = seg.slice(5);
+  // Types with their own api-version (disks) are checked against it.
+  const base = { ...groupBase, apiType: typeName };
   const fullType = `${ns}/${typeName}`;
   const t = types.get(fullType.toLowerCase());
   const apiNamespace = ns!;
@@ -173,7 +233,7 @@ function resourceRoute(
           .inGroup(ctx.subscriptionId, g.name)
           .filter((r) => r.type === T)
           .map((r) => t.present(ctx, r));
-        return { status: 200, body: { value } };
+        return paged(ctx, value);
       },
     };
   }

@@ -149,6 +149,7 @@ export function createHandler(deps: ServerDeps) {
       }
       r = route(method, url.pathname);
       if (r.apiNamespace) checkApiVersion(apiVersion, r.apiNamespace, r.apiType);
+      if (r.apiNamespace) world.providers.check(r.subscriptionId, r.apiNamespace);
 
       if (deps.throttle) {
         const kind = limitKindOf(method);

@@ -1,6 +1,7 @@
 // npm run arm-emulator: the local ARM emulator on its own. Honours ARM_EMULATOR_PORT,
 // ARM_EMULATOR_CA_FILE, ARM_EMULATOR_LRO_MS, ARM_EMULATOR_PUBLIC_IP_DELAY_MS, ARM_EMULATOR_FAULTS (JSON
-// array of fault rules), ARM_EMULATOR_THROTTLE=1 and LOCAL_DATA_DIR; prints the settings the app needs.
+// array of fault rules), ARM_EMULATOR_THROTTLE=1, ARM_EMULATOR_UNREGISTERED_PROVIDERS,
+// ARM_EMULATOR_PAGE_SIZE (read by the emulator itself) and LOCAL_DATA_DIR; prints the settings the app needs.
 import { ArmEmulator, type FaultRule } from '../arm';
 
 function intEnv(name: string): number | undefined {

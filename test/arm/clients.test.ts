@@ -33,7 +33,7 @@ test('armClients() talks to the emulator through endpoint, CA file and static to
   const { resources, compute, network } = await armClients();
   assert.equal(await armClients().then((c) => c.resources), resources, 'built once');
   await resources.resourceGroups.createOrUpdate('vmj-clients', { location: LOC });
-  const vnet = await network.virtualNetworks.beginCreateOrUpdateAndWait('vmj-clients', 'v', {
+  const vnet = await network.virtualNetworks.beginCreateOrUpdateAndWait('vmj-clients', 'vn', {
     location: LOC,
     addressSpace: { addressPrefixes: ['10.1.0.0/16'] },
   });

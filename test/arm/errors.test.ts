@@ -197,7 +197,7 @@ test('not found: resource group, resource', async () => {
   const r = await armError(h.network.virtualNetworks.get(RG, 'none'));
   assert.deepEqual([r.status, r.code], [404, 'ResourceNotFound']);
   const inMissing = await armError(
-    h.network.virtualNetworks.beginCreateOrUpdateAndWait('vmj-none', 'v', {
+    h.network.virtualNetworks.beginCreateOrUpdateAndWait('vmj-none', 'vn', {
       location: LOC,
       addressSpace: { addressPrefixes: ['10.0.0.0/16'] },
     }),
@@ -225,7 +225,7 @@ test('unknown or missing api-version, malformed and oversized bodies', async () 
   const missing = await raw('GET', rgId(RG), auth);
   assert.equal(missing.status, 400);
   assert.match(missing.body, /MissingApiVersionParameter/);
-  const path = `${rgId(RG)}/providers/Microsoft.Network/virtualNetworks/v?api-version=2025-05-01`;
+  const path = `${rgId(RG)}/providers/Microsoft.Network/virtualNetworks/vn?api-version=2025-05-01`;
   for (const body of ['{not json', '[1,2]', '\u0000\u0001binary', '"str"']) {
     const r = await raw('PUT', path, { ...auth, 'content-type': 'application/json' }, body);
     assert.equal(r.status, 400, body);
@@ -261,7 +261,7 @@ test('a reference to a resource still provisioning is refused', async (t) => {
   const put = await rawOn(
     slow,
     'PUT',
-    `${rgId(RG)}/providers/Microsoft.Network/virtualNetworks/v?api-version=2025-05-01`,
+    `${rgId(RG)}/providers/Microsoft.Network/virtualNetworks/vn?api-version=2025-05-01`,
     {
       location: LOC,
       properties: {
@@ -277,7 +277,7 @@ test('a reference to a resource still provisioning is refused', async (t) => {
       ipConfigurations: [
         {
           name: 'ip',
-          subnet: { id: `${rgId(RG)}/providers/Microsoft.Network/virtualNetworks/v/subnets/default` },
+          subnet: { id: `${rgId(RG)}/providers/Microsoft.Network/virtualNetworks/vn/subnets/default` },
         },
       ],
     }),

@@ -76,6 +76,14 @@ test('create network and VM, power operations, cascade delete leaves nothing', a
     'Microsoft.Network/virtualNetworks',
   ]);
 
+  // Subscription-wide lists, as `az vm list` uses them.
+  const vms = [];
+  for await (const v of h.compute.virtualMachines.listAll()) vms.push(v.name);
+  assert.deepEqual(vms, ['vm1']);
+  const nics = [];
+  for await (const x of h.network.networkInterfaces.listAll()) nics.push(x.name);
+  assert.deepEqual(nics, ['vm1-nic']);
+
   await h.resources.resourceGroups.beginDeleteAndWait(rg);
   assert.equal((await h.resources.resourceGroups.checkExistence(rg)).body, false);
   assert.equal(stops, 3, 'power off, restart and the cascade delete each stop the guest once');

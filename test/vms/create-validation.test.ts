@@ -164,8 +164,14 @@ describe('POST /api/vms with bad input', () => {
     const r2 = await t.api('POST', '/api/vms', { name: 'fit2', cpu: 2, memoryGiB: 1, sshPublicKey: key });
     assert.equal(
       r2.body.vmSize,
-      'Standard_B2s',
-      'F2s_v2 (2/4) is restricted in westeurope, B2s (2/4) is not',
+      'Standard_B2ts_v2',
+      'B2pts_v2 (2/1) is Arm64 and cannot boot the x64 image; B2ts_v2 (2/1) can',
+    );
+    const r3 = await t.api('POST', '/api/vms', { name: 'fit3', cpu: 2, memoryGiB: 4, sshPublicKey: key });
+    assert.equal(
+      r3.body.vmSize,
+      'Standard_B2ls_v2',
+      'A2_v2 (2/4) boots Gen1 only; F2s_v2 (2/4) is restricted in westeurope',
     );
     const page1 = await t.api('GET', '/api/vms?limit=1');
     assert.equal(page1.body.items.length, 1);
@@ -175,5 +181,21 @@ describe('POST /api/vms with bad input', () => {
     assert.notEqual(page2.body.items[0].name, page1.body.items[0].name);
     await t.waitForStatus('fit1', 'running');
     await t.waitForStatus('fit2', 'running');
+    await t.waitForStatus('fit3', 'running');
+  });
+
+  test('the longest VM name gets Azure names that fit each type and reaches running', async () => {
+    const name = `l${'o'.repeat(61)}g`;
+    const r = await t.api('POST', '/api/vms', { name, sshPublicKey: key });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    await t.waitForStatus(name, 'running');
+    const state = (await t.emulator('GET', '/_emulator/state')).body;
+    const vnet = state.resources.find(
+      (x: { type: string; name: string }) =>
+        x.type === 'Microsoft.Network/virtualNetworks' && x.name.startsWith('looo'),
+    );
+    assert.ok(vnet.name.length <= 64, vnet.name);
+    assert.equal((await t.api('DELETE', `/api/vms/${name}`)).status, 202);
+    await t.waitForStatus(name, 'deleted');
   });
 });

@@ -145,13 +145,23 @@ export function refId(parent: Json, key: string, path: string): string | undefin
 export const sameId = (a: string | undefined, b: string | undefined) =>
   a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
-/** Network resource names (virtualNetworks, NSGs, public IPs, NICs, subnets). */
-export function checkNetworkName(name: string): void {
-  if (!/^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$/.test(name)) {
+/**
+ * Network resource names: alphanumerics, `_`, `.`, `-`, starting with an alphanumeric and ending with an
+ * alphanumeric or `_`; 1–80 characters, virtual networks 2–64 (Microsoft's naming rules).
+ */
+export function checkNetworkName(
+  name: string,
+  limits: { min: number; max: number } = { min: 1, max: 80 },
+): void {
+  if (
+    name.length < limits.min ||
+    name.length > limits.max ||
+    !/^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]*[a-zA-Z0-9_])?$/.test(name)
+  ) {
     throw new ArmError(
       400,
       'InvalidResourceName',
-      `Resource name ${name} is invalid. The name can be up to 80 characters long. It must begin with a word character, and it must end with a word character or with '_'. The name may contain word characters or '.', '-', '_'.`,
+      `Resource name ${name} is invalid. The name can be up to ${limits.max} characters long. It must begin with a word character, and it must end with a word character or with '_'. The name may contain word characters or '.', '-', '_'.`,
     );
   }
 }

@@ -27,15 +27,16 @@ export const DISK = 'Microsoft.Compute/disks';
 
 type PowerState = 'starting' | 'running' | 'stopping' | 'stopped' | 'deallocating' | 'deallocated';
 
-/** Platform images the emulator knows (publisher:offer:sku). */
-const images = [
-  'Canonical:ubuntu-24_04-lts:server',
-  'Canonical:ubuntu-24_04-lts:server-gen1',
-  'Canonical:ubuntu-24_04-lts:minimal',
-  'Canonical:0001-com-ubuntu-server-jammy:22_04-lts',
-  'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2',
-  'Debian:debian-12:12',
-  'Debian:debian-12:12-gen2',
+/** Platform images the emulator knows (publisher:offer:sku), with the generation and architecture they boot. */
+const images: Array<{ urn: string; generation: 'V1' | 'V2'; arch: 'x64' | 'Arm64' }> = [
+  { urn: 'Canonical:ubuntu-24_04-lts:server', generation: 'V2', arch: 'x64' },
+  { urn: 'Canonical:ubuntu-24_04-lts:server-gen1', generation: 'V1', arch: 'x64' },
+  { urn: 'Canonical:ubuntu-24_04-lts:server-arm64', generation: 'V2', arch: 'Arm64' },
+  { urn: 'Canonical:ubuntu-24_04-lts:minimal', generation: 'V2', arch: 'x64' },
+  { urn: 'Canonical:0001-com-ubuntu-server-jammy:22_04-lts', generation: 'V1', arch: 'x64' },
+  { urn: 'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2', generation: 'V2', arch: 'x64' },
+  { urn: 'Debian:debian-12:12', generation: 'V1', arch: 'x64' },
+  { urn: 'Debian:debian-12:12-gen2', generation: 'V2', arch: 'x64' },
 ];
 
 const reservedUsernames = new Set(
@@ -153,14 +154,36 @@ function parseVm(
     version: field('version') || 'latest',
   };
   const urn = `${image.publisher}:${image.offer}:${image.sku}`;
-  if (
-    !images.some((i) => i.toLowerCase() === urn.toLowerCase()) ||
-    !/^(latest|\d+\.\d+\.\d+)$/.test(image.version)
-  ) {
+  const known = images.find((i) => i.urn.toLowerCase() === urn.toLowerCase());
+  if (!known || !/^(latest|\d+\.\d+\.\d+)$/.test(image.version)) {
     throw new ArmError(
       404,
       'PlatformImageNotFound',
       `The platform image '${urn}:${image.version}' is not available. Verify that all fields in the storage profile are correct. For more details about storage profile information, please visit https://aka.ms/storageprofile`,
+    );
+  }
+  // The size must boot the image's Hyper-V generation and CPU architecture (ARM answers 400 BadRequest).
+  if (!size.hyperVGenerations.split(',').includes(known.generation)) {
+    const gen = known.generation.slice(1);
+    throw new ArmError(
+      400,
+      'BadRequest',
+      `The selected VM size '${size.name}' cannot boot Hypervisor Generation '${gen}'. If this was a Create operation please check that the Hypervisor Generation of the Image matches the Hypervisor Generation of the selected VM Size. If this was an Update operation please select a Hypervisor Generation '${gen}' VM Size. For more information, see https://aka.ms/azuregen2vm`,
+    );
+  }
+  if (size.cpuArchitecture !== known.arch) {
+    throw new ArmError(
+      400,
+      'BadRequest',
+      `The selected VM size '${size.name}' has CPU architecture '${size.cpuArchitecture}', which cannot boot the image '${urn}' of architecture '${known.arch}'. Select a VM size with CPU architecture '${known.arch}'.`,
+    );
+  }
+  if (size.confidential) {
+    throw new ArmError(
+      400,
+      'BadRequest',
+      `The VM size '${size.name}' is a confidential VM size: it needs securityProfile.securityType 'ConfidentialVM' and a confidential VM image.`,
+      'securityProfile.securityType',
     );
   }
   const os = (storage && obj(storage, 'osDisk', 'properties.storageProfile.osDisk')) ?? {};
@@ -202,6 +225,14 @@ function parseVm(
     throw invalidParameter(
       `Storage account type ${storageAccountType} is not valid.`,
       'osDisk.managedDisk.storageAccountType',
+    );
+  }
+  // A named OS disk follows the disks rule: 1–80 alphanumerics, '_' and '-'.
+  const diskName = str(os, 'name', 'properties.storageProfile.osDisk.name');
+  if (diskName !== undefined && !/^[\w-]{1,80}$/.test(diskName)) {
+    throw invalidParameter(
+      `The entity name 'osDisk.name' is invalid according to its validation rule: ^[\\w-]{1,80}$.`,
+      'osDisk.name',
     );
   }
   // OS profile: computer name, admin user, SSH keys, customData.
@@ -317,7 +348,7 @@ function parseVm(
     vmSize: size.name,
     image,
     osDisk: {
-      name: str(os, 'name', 'osDisk.name'),
+      name: diskName,
       deleteOption: osDeleteOption as 'Delete' | 'Detach',
       storageAccountType,
       diskSizeGB,

@@ -243,7 +243,7 @@ const vnets: ResourceType = {
     };
   },
   put(ctx, name, existing) {
-    checkNetworkName(name);
+    checkNetworkName(name, { min: 2, max: 64 });
     ensureGroupWritable(ctx);
     const id = resourceId(ctx.subscriptionId, existing?.resourceGroup ?? ctx.resourceGroup, VNET, name);
     if (existing) checkNotBusy(existing, id);

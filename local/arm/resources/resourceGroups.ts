@@ -2,7 +2,8 @@
 // group. DELETE is a long-running operation (202 + Location) that removes everything inside.
 import type { ArmResponse, HandlerContext, World } from '../context';
 import { ArmError, conflict, resourceGroupNotFound } from '../errors';
-import { groupId, type ResourceGroupRecord } from '../state';
+import { paged } from '../paging';
+import { groupId, type Json, type ResourceGroupRecord, type ResourceRecord } from '../state';
 import { location, tags } from './common';
 import { VM } from './compute';
 
@@ -25,6 +26,30 @@ export function checkGroupName(name: string): void {
   }
 }
 
+/**
+ * `$filter` of a resource group list, as ARM takes it: `tagName eq 'n'` or
+ * `tagName eq 'n' and tagValue eq 'v'` (tag names case-insensitive, values exact); anything else → 400.
+ */
+function tagFilter(filter: string | null): (g: ResourceGroupRecord) => boolean {
+  if (!filter) return () => true;
+  const m = /^\s*tagName\s+eq\s+'((?:[^']|'')*)'(?:\s+and\s+tagValue\s+eq\s+'((?:[^']|'')*)')?\s*$/i.exec(
+    filter,
+  );
+  if (!m) {
+    throw new ArmError(
+      400,
+      'InvalidFilterInQueryString',
+      `Invalid $filter '${filter}' specified in the query string. Supported: tagName eq '<name>' [and tagValue eq '<value>'].`,
+    );
+  }
+  const name = m[1]!.replaceAll("''", "'").toLowerCase();
+  const value = m[2]?.replaceAll("''", "'");
+  return (g) =>
+    Object.entries(g.tags ?? {}).some(
+      ([k, v]) => k.toLowerCase() === name && (value === undefined || v === value),
+    );
+}
+
 export function getGroup(ctx: HandlerContext): ResourceGroupRecord {
   const g = ctx.world.state.group(ctx.subscriptionId, ctx.resourceGroup);
   if (!g) throw resourceGroupNotFound(ctx.resourceGroup);
@@ -33,10 +58,12 @@ export function getGroup(ctx: HandlerContext): ResourceGroupRecord {
 
 export const resourceGroups = {
   list: (ctx: HandlerContext): ArmResponse => {
+    const byTag = tagFilter(ctx.url.searchParams.get('$filter'));
     const value = [...ctx.world.state.groups.values()]
       .filter((g) => g.subscriptionId.toLowerCase() === ctx.subscriptionId.toLowerCase())
+      .filter(byTag)
       .map(present);
-    return { status: 200, body: { value } };
+    return paged(ctx, value);
   },
   get: (ctx: HandlerContext): ArmResponse => {
     return { status: 200, body: present(getGroup(ctx)) };
@@ -95,18 +122,29 @@ export const resourceGroups = {
   },
   resources: (ctx: HandlerContext): ArmResponse => {
     const g = getGroup(ctx);
-    const value = ctx.world.state.inGroup(g.subscriptionId, g.name).map((r) => ({
-      id: ctx.world.state.idOf(r),
-      name: r.name,
-      type: r.type,
-      location: r.location,
-      ...(r.body.tags ? { tags: r.body.tags } : {}),
-      ...(r.body.sku ? { sku: r.body.sku } : {}),
-      ...(r.body.managedBy ? { managedBy: r.body.managedBy } : {}),
-    }));
-    return { status: 200, body: { value } };
+    return paged(ctx, ctx.world.state.inGroup(g.subscriptionId, g.name).map(genericResource(ctx)));
   },
+  /** GET /subscriptions/S/resources: every resource of the subscription (`az resource list`). */
+  subscriptionResources: (ctx: HandlerContext): ArmResponse =>
+    paged(
+      ctx,
+      [...ctx.world.state.resources.values()]
+        .filter((r) => r.subscriptionId.toLowerCase() === ctx.subscriptionId.toLowerCase())
+        .map(genericResource(ctx)),
+    ),
 };
+
+const genericResource =
+  (ctx: HandlerContext) =>
+  (r: ResourceRecord): Json => ({
+    id: ctx.world.state.idOf(r),
+    name: r.name,
+    type: r.type,
+    location: r.location,
+    ...(r.body.tags ? { tags: r.body.tags } : {}),
+    ...(r.body.sku ? { sku: r.body.sku } : {}),
+    ...(r.body.managedBy ? { managedBy: r.body.managedBy } : {}),
+  });
 
 /** The end of a resource group DELETE: its VMs' guests stop and everything inside goes with it. */
 export async function completeGroupDelete(world: World, subscriptionId: string, name: string): Promise<void> {
