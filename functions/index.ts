@@ -10,3 +10,5 @@ import './vms';
 import './vm-commands';
 import './vm-orchestrations';
 import './events';
+import './journal-stats';
+import './ui';
