@@ -8,7 +8,7 @@ import { isAppError } from '../../lib/errors';
 import { readIndex } from '../../lib/journal/indexes';
 import { ingestBody } from '../../lib/journal/ingest';
 import { parseStatsQuery, readStats, STATS_MAX_UNITS } from '../../lib/journal/stats';
-import { startStorage } from '../journal/helpers';
+import { chunksOf, startStorage } from '../journal/helpers';
 
 const BOOT = 'a'.repeat(32);
 // 23:30 UTC on 2023-11-14: the entries cross midnight into the next day's bucket table.
@@ -44,7 +44,12 @@ const ndjson = (ls: Line[], seq0 = 0) =>
     .join('\n');
 
 async function ingest(vm: string, body: string) {
-  return ingestBody(vm, [Buffer.from(body)], { format: 'json', gzip: false, mode: 'atomic', nowMs: NOW_MS });
+  return ingestBody(vm, chunksOf(Buffer.from(body), 65536), {
+    format: 'json',
+    gzip: false,
+    mode: 'atomic',
+    nowMs: NOW_MS,
+  });
 }
 
 const iso = (usec: number) => new Date(usec / 1000).toISOString();

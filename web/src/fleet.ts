@@ -121,7 +121,14 @@ export function renderFleet(view: HTMLElement, signal: AbortSignal): void {
     }
   };
 
+  const remove = (name: string) => {
+    rows.get(name)?.remove();
+    rows.delete(name);
+    empty.hidden = rows.size > 0;
+  };
+
   const put = (vm: Vm) => {
+    if (vm.status === 'deleted') return remove(vm.name);
     const tr = row(vm);
     const old = rows.get(vm.name);
     if (old) {
@@ -138,11 +145,7 @@ export function renderFleet(view: HTMLElement, signal: AbortSignal): void {
     try {
       put(await api<Vm>(`/vms/${encodeURIComponent(name)}`, { signal }));
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404) {
-        rows.get(name)?.remove();
-        rows.delete(name);
-        empty.hidden = rows.size > 0;
-      }
+      if (e instanceof ApiError && e.status === 404) remove(name);
     }
   };
 
@@ -192,7 +195,7 @@ function createForm(created: (name: string) => void): HTMLElement {
     id: 'new-name',
     name: 'name',
     required: true,
-    pattern: '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?',
+    pattern: '[a-z0-9]([a-z0-9\\-]{0,61}[a-z0-9])?',
     autocomplete: 'off',
   });
   const size = h(

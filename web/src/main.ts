@@ -52,11 +52,9 @@ function askKey(): void {
     ),
   );
   dialog.addEventListener('close', () => {
-    if (dialog.returnValue === 'save') {
-      setKey(input.value.trim());
-      route();
-    }
+    if (dialog.returnValue === 'save') setKey(input.value.trim());
     dialog.remove();
+    route();
   });
   document.body.append(dialog);
   dialog.showModal();
@@ -65,5 +63,6 @@ function askKey(): void {
 
 document.getElementById('key-button')!.addEventListener('click', askKey);
 window.addEventListener('hashchange', route);
+// The first visit in a tab asks for the key before any API call (the dialog's close routes).
 if (sessionStorage.getItem('vmj.functionKey') === null) askKey();
-route();
+else route();

@@ -43,6 +43,7 @@ export function renderVm(view: HTMLElement, name: string, signal: AbortSignal): 
   const priorityChart = h('div', { class: 'chart', 'data-testid': 'chart-priority' });
   const unitChart = h('div', { class: 'chart', 'data-testid': 'chart-unit' });
   const chartTotal = h('span', { 'data-testid': 'chart-total' });
+  const chartUnit = h('span', {}, 'minute');
   const topUnits = h('ol', { class: 'top-units', 'data-testid': 'top-units' });
   let charts: { destroy(): void }[] = [];
   const loadCharts = async () => {
@@ -54,6 +55,7 @@ export function renderVm(view: HTMLElement, name: string, signal: AbortSignal): 
     const width = Math.max(320, Math.min(1100, view.clientWidth - 40));
     charts = [drawChart(priorityChart, byPriority, width), drawChart(unitChart, byUnit, width)];
     chartTotal.textContent = String(byPriority.total);
+    chartUnit.textContent = bucket === '1m' ? 'minute' : 'hour';
     topUnits.replaceChildren(
       ...byUnit.series
         .slice(0, 10)
@@ -211,12 +213,7 @@ export function renderVm(view: HTMLElement, name: string, signal: AbortSignal): 
     h(
       'section',
       { class: 'charts', 'aria-label': 'Journal volume' },
-      h(
-        'div',
-        { class: 'bar' },
-        h('h3', {}, 'Entries per ', h('span', {}, 'bucket'), ' — total ', chartTotal),
-        range,
-      ),
+      h('div', { class: 'bar' }, h('h3', {}, 'Entries per ', chartUnit, ' — total ', chartTotal), range),
       h('h4', {}, 'By priority'),
       priorityChart,
       h('h4', {}, 'By unit'),
