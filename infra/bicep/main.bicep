@@ -169,7 +169,7 @@ module functionApp 'modules/function-app.bicep' = {
 }
 
 // Optional sign-in with Entra ID in front of the console and the management API (off by default).
-module consoleAuth 'modules/console-auth.bicep' = if (!empty(consoleAuthClientId)) {
+module consoleAuth 'modules/console-auth.bicep' = {
   scope: rg
   name: 'console-auth'
   params: {

@@ -2,13 +2,12 @@
 // (/api/ui/) and the management API: a browser signs in, other callers without a session get 401.
 // The agents' ingest routes (per-VM ingest tokens) and health stay reachable without a sign-in; they are
 // listed in excludedPaths. Function keys still apply behind it (authLevel function), so a journal query
-// on an excluded path still needs the key. Deployed only when main.bicep's consoleAuthClientId is set.
+// on an excluded path still needs the key. Nothing is deployed while clientId is empty (the default).
 
 @description('Required. Name of the function app.')
 param functionAppName string
 
-@description('Required. Application (client) ID of the Entra ID app registration users sign in to.')
-@minLength(36)
+@description('Required. Application (client) ID of the Entra ID app registration users sign in to; empty turns sign-in off.')
 @maxLength(36)
 param clientId string
 
@@ -28,7 +27,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
 }
 
-resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(clientId)) {
   parent: app
   name: 'authsettingsV2'
   properties: {
