@@ -1,7 +1,9 @@
 // Web console budgets (npm run bench:console), each figure printed beside its budget:
 //  - page weight: the bundle's JavaScript, gzipped (level 9), vs 150 KB;
-//  - first render of a fleet of BENCH_FLEET (50) VMs on the local runtime: from navigation to every row
-//    on screen, in Chromium, median and max of BENCH_SAMPLES (5) fresh page loads, vs 1 s;
+//  - first render of a fleet of BENCH_FLEET (50) VMs on the local runtime: from navigation start to every
+//    row in the DOM by the page's clock (a performance mark), median and max of BENCH_SAMPLES (5) fresh
+//    page loads, vs 1 s; beside it the same seen from the driver (goto → last row visible) and the
+//    listing API call alone;
 //  - live tail: from the simulated guest writing an entry into its journal (the agent ships it, the app
 //    stores it, the SSE follow sends it) to the entry on screen, median and max of BENCH_SAMPLES, vs 1 s.
 // The VMs are created through the API and provisioned by the ARM emulator; only one of them runs a
@@ -22,7 +24,7 @@ const TAIL_VM = 'bench-tail';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const line = (name: string, value: number, unit: string, budget: number) =>
   console.log(
-    `${name.padEnd(34)} ${value.toFixed(unit === 'KB' ? 1 : 0).padStart(8)} ${unit}   budget ${budget} ${unit}   ratio ${(value / budget).toFixed(2)}`,
+    `${name.padEnd(46)} ${value.toFixed(unit === 'KB' ? 1 : 0).padStart(8)} ${unit}   budget ${budget} ${unit}   ratio ${(value / budget).toFixed(2)}`,
   );
 
 async function main() {
@@ -61,6 +63,8 @@ async function main() {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.addInitScript(`sessionStorage.setItem('vmj.functionKey', ${JSON.stringify(FUNCTION_KEY)})`);
     const renders: number[] = [];
+    const inPage: number[] = [];
+    const listing: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const page = await context.newPage();
       const t0 = Date.now();
@@ -70,10 +74,19 @@ async function main() {
         .nth(FLEET - 1)
         .waitFor();
       renders.push(Date.now() - t0);
+      // The page's own clock: navigation start → every row in the DOM (no driver round trips).
+      inPage.push(
+        (await page.evaluate(`performance.getEntriesByName('vmj:fleet-rendered')[0].startTime`)) as number,
+      );
       await page.close();
+      const t1 = Date.now();
+      await rt.api('GET', '/vms?limit=100');
+      listing.push(Date.now() - t1);
     }
-    line(`fleet of ${FLEET}, first render (median)`, median(renders), 'ms', 1000);
-    line(`fleet of ${FLEET}, first render (max)`, Math.max(...renders), 'ms', 1000);
+    line(`fleet of ${FLEET}, first render, in page (median)`, median(inPage), 'ms', 1000);
+    line(`fleet of ${FLEET}, first render, in page (max)`, Math.max(...inPage), 'ms', 1000);
+    line(`fleet of ${FLEET}, seen by the driver (median)`, median(renders), 'ms', 1000);
+    line(`  GET /api/vms alone, after each load (median)`, median(listing), 'ms', 1000);
 
     const page = await context.newPage();
     await page.goto(rt.t.url(`/api/ui/#/vm/${TAIL_VM}`));

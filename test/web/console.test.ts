@@ -284,6 +284,8 @@ describe('web console in Chromium', () => {
     const row = page.locator(`tr[data-vm="${VM}"]`);
     await row.locator('.status', { hasText: /^running$/ }).waitFor({ timeout: 60_000 });
     await page.screenshot({ path: join(OUTPUT, 'fleet.png') });
+    // Entries in the last hour, from /journal/stats: at least the 250 written above and the live ones.
+    assert.ok(Number(await row.locator('[data-col="entries"]').textContent()) >= 252);
     await row.locator('button.danger').focus();
     await page.keyboard.press('Enter'); // confirm() is accepted by the dialog handler
     await row.waitFor({ state: 'detached', timeout: 60_000 });

@@ -177,6 +177,7 @@ export function renderFleet(view: HTMLElement, signal: AbortSignal): void {
       counts.push(...vms);
       countNext();
       view.dataset.ready = 'true';
+      performance.mark('vmj:fleet-rendered'); // bench/console.ts reads it
     })
     .catch((e: Error) => toast(`Listing VMs: ${e.message}`, 'error'));
 

@@ -167,7 +167,6 @@ export function renderVm(view: HTMLElement, name: string, signal: AbortSignal): 
     tailState.textContent = '';
     if (!follow.checked) return;
     tail = new AbortController();
-    signal.addEventListener('abort', () => tail?.abort());
     const q = params();
     q.delete('until');
     q.set('follow', 'true');
@@ -203,6 +202,7 @@ export function renderVm(view: HTMLElement, name: string, signal: AbortSignal): 
     reload();
   });
   follow.addEventListener('change', startTail);
+  signal.addEventListener('abort', () => tail?.abort());
   more.addEventListener('click', () => void loadPage());
   const io = new IntersectionObserver((es) => es.some((e) => e.isIntersecting) && void loadPage());
   io.observe(sentinel);
