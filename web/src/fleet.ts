@@ -92,7 +92,7 @@ export function renderFleet(view: HTMLElement, signal: AbortSignal): void {
       ),
       h('td', {}, vm.region),
       h('td', { 'data-col': 'ip' }, vm.publicIp ?? '—'),
-      h('td', { title: vm.createdAt }, age(vm.createdAt)),
+      h('td', { title: vm.createdAt, 'data-created': vm.createdAt }, age(vm.createdAt)),
       entries,
       actions,
     );
@@ -180,6 +180,13 @@ export function renderFleet(view: HTMLElement, signal: AbortSignal): void {
       performance.mark('vmj:fleet-rendered'); // bench/console.ts reads it
     })
     .catch((e: Error) => toast(`Listing VMs: ${e.message}`, 'error'));
+
+  // Ages move on without events.
+  const ticker = window.setInterval(() => {
+    for (const td of tbody.querySelectorAll<HTMLElement>('td[data-created]'))
+      td.textContent = age(td.dataset.created!);
+  }, 10_000);
+  signal.addEventListener('abort', () => window.clearInterval(ticker));
 
   void stream('/events?watch=true', signal, {
     onState: (s) => (live.textContent = s === 'open' ? 'live' : 'reconnecting…'),
