@@ -4,7 +4,7 @@
 // delete; keyboard only for the main actions; no console errors; the key never in a URL.
 // Screenshots of each view go to test-output/web/ (gitignored).
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -230,6 +230,29 @@ describe('web console in Chromium', () => {
       .waitFor({ timeout: 20_000 });
     await page.getByTestId('tail-state').filter({ hasText: 'following' }).waitFor();
     assert.equal(await page.locator('ol.journal > li .msg', { hasText: 'live tail entry one' }).count(), 1);
+
+    // An entry with a repeated field, sent as the agent sends (its ingest token, journalctl -o json):
+    // the tail shows it, and its fields list both values.
+    const { handle } = await rt.guest(VM);
+    const token = readFileSync(join(handle.root, 'etc', 'ingest-token'), 'utf8').trim();
+    const usec = Date.now() * 1000;
+    const posted = await fetch(rt.t.url(`/api/vms/${VM}/journal`), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+      body: JSON.stringify({
+        __CURSOR: `s=${'e'.repeat(32)};i=1;b=${'e'.repeat(32)};m=1;t=${usec.toString(16)};x=1`,
+        __REALTIME_TIMESTAMP: String(usec),
+        _BOOT_ID: 'e'.repeat(32),
+        _SYSTEMD_UNIT: 'web-test.service',
+        PRIORITY: '6',
+        MESSAGE: 'repeated fields',
+        TAG: ['first', 'second'],
+      }),
+    });
+    assert.equal(posted.status, 200, await posted.text());
+    const repeated = page.locator('ol.journal > li', { hasText: 'repeated fields' });
+    await repeated.locator('button.line').click({ timeout: 15_000 });
+    assert.deepEqual(await repeated.locator('dl.fields dd ul li').allTextContents(), ['first', 'second']);
     await page.locator('#f-follow').uncheck();
   });
 
