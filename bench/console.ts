@@ -76,7 +76,7 @@ async function main() {
       renders.push(Date.now() - t0);
       // The page's own clock: navigation start → every row in the DOM (no driver round trips).
       inPage.push(
-        (await page.evaluate(`performance.getEntriesByName('vmj:fleet-rendered')[0].startTime`)) as number,
+        await page.evaluate<number>(`performance.getEntriesByName('vmj:fleet-rendered')[0].startTime`),
       );
       await page.close();
       const t1 = Date.now();
