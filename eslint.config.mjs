@@ -52,6 +52,13 @@ export default tseslint.config(
     },
   },
   {
+    // The web console (browser code, DOM types) has its own project.
+    files: ['web/**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: './web/tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'local/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -11,3 +11,5 @@ import './vm-commands';
 import './vm-orchestrations';
 import './events';
 import './orphan-sweep';
+import './journal-stats';
+import './ui';

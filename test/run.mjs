@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs every test file (test/**/*.test.ts) with Node's test runner and tsx, after a build, since the
-// integration tests load the compiled app from dist/ exactly as Azure does.
+// Runs every test file (test/**/*.test.ts) with Node's test runner and tsx, after a build (tsc and the
+// web console bundle), since the integration tests load the compiled app from dist/ exactly as Azure does.
 // Usage: node test/run.mjs [path-substring ...]   (e.g. `npm test -- journal`)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -28,6 +28,9 @@ if (files.length === 0) {
 
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
+// The web console's bundle (dist/web), as `npm run build` makes it.
+const web = spawnSync(process.execPath, [join(root, 'web', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+if (web.status !== 0) process.exit(web.status ?? 1);
 
 const result = spawnSync(
   process.execPath,

@@ -72,6 +72,9 @@ param maximumInstanceCount int = 100
 @description('Optional. Tags added to every resource.')
 param tags object = {}
 
+@description('Optional. Entra ID app registration (client ID) that puts the web console and the management API behind App Service Authentication; empty (the default) leaves it off. Agents\' ingest routes stay open (infra/README.md).')
+param consoleAuthClientId string = ''
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var allTags = union(tags, { 'azd-env-name': environmentName })
@@ -164,6 +167,16 @@ module functionApp 'modules/function-app.bicep' = {
   dependsOn: [
     provisioningRole
   ]
+}
+
+// Optional sign-in with Entra ID in front of the console and the management API (off by default).
+module consoleAuth 'modules/console-auth.bicep' = {
+  scope: rg
+  name: 'console-auth'
+  params: {
+    functionAppName: functionApp.outputs.name
+    clientId: consoleAuthClientId
+  }
 }
 
 @description('Region of the app\'s resources (azd reads AZURE_LOCATION).')

@@ -10,15 +10,24 @@ import { tableClient } from '../storage';
 import { bucketReader, bucketTable, existingBuckets, retainedRange } from './buckets';
 import type { JournalRecord } from './entry';
 import { escapeKeyPart, indexPartition } from './keys';
+import {
+  type HourCounts,
+  mergeHourCounts,
+  parseStatsProperties,
+  statsDeltas,
+  statsProperties,
+} from './stats';
 import { esc } from './table-store';
 
 interface IndexRow {
-  kind: 'u' | 'b';
+  kind: 'u' | 'b' | 's';
   name: string;
   count: number;
   first: number;
   last: number;
   etag?: string;
+  /** Volume counters of an hour row `s|HH` (lib/journal/stats.ts). */
+  stats?: HourCounts;
 }
 
 const cache = new Map<string, Map<string, IndexRow>>();
@@ -63,6 +72,8 @@ async function updateIndexesNow(vm: string, bucket: string, records: JournalReco
     fold('u', r.unit, r.realtimeUsec);
     fold('b', r.bootId, r.realtimeUsec);
   }
+  // Journal stats: hour rows of volume counters ride in the same transactions (lib/journal/stats.ts).
+  for (const [rk, d] of statsDeltas(records)) deltas.set(rk, d);
   const table = await tableClient(bucketTable(bucket));
   const pk = indexPartition(vm);
   const key = `${bucket}/${pk}`;
@@ -82,6 +93,7 @@ async function updateIndexesNow(vm: string, bucket: string, records: JournalReco
               count: old.count + d.count,
               first: Math.min(old.first, d.first),
               last: Math.max(old.last, d.last),
+              ...(d.stats ? { stats: mergeHourCounts(old.stats, d.stats) } : {}),
             }
           : { ...d };
         next.set(rk, row);
@@ -92,6 +104,7 @@ async function updateIndexesNow(vm: string, bucket: string, records: JournalReco
           count: row.count,
           first: row.first,
           last: row.last,
+          ...(row.stats ? statsProperties(row.stats) : {}),
         };
         return old?.etag ? ['update', entity, 'Replace', { etag: old.etag }] : ['create', entity];
       });
@@ -123,13 +136,15 @@ async function loadRows(table: TableClient, pk: string): Promise<Map<string, Ind
   });
   for await (const e of iter) {
     const rk = e.rowKey!;
+    const stats = rk.startsWith('s|') ? parseStatsProperties(e) : undefined;
     rows.set(rk, {
-      kind: rk.startsWith('u|') ? 'u' : 'b',
+      kind: rk.startsWith('u|') ? 'u' : rk.startsWith('s|') ? 's' : 'b',
       name: e.n as string,
       count: Number(e.count),
       first: Number(e.first),
       last: Number(e.last),
       etag: e.etag,
+      ...(stats ? { stats } : {}),
     });
   }
   return rows;
@@ -180,6 +195,7 @@ async function loadIndex(vm: string, nowMs: number): Promise<VmIndex> {
   for (const [bucket, rows] of perBucket) {
     const inBucket = new Map<string, { count: number; first: number; last: number }>();
     for (const r of rows.values()) {
+      if (r.kind === 's') continue; // journal stats rows
       if (r.kind === 'u') inBucket.set(r.name, { count: r.count, first: r.first, last: r.last });
       const map = r.kind === 'u' ? units : boots;
       const old = map.get(r.name);

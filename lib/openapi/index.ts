@@ -1,12 +1,19 @@
 // The OpenAPI 3.1 document served at /api/openapi.json, assembled from one fragment per feature.
 import { version } from '../version';
+import { consoleFragment } from './console';
 import { eventsFragment } from './events';
 import { healthFragment } from './health';
 import { journalFragment } from './journal';
 import type { OpenApiFragment } from './types';
 import { vmsFragment } from './vms';
 
-const fragments: OpenApiFragment[] = [healthFragment, vmsFragment, eventsFragment, journalFragment];
+const fragments: OpenApiFragment[] = [
+  healthFragment,
+  vmsFragment,
+  eventsFragment,
+  journalFragment,
+  consoleFragment,
+];
 
 export function openApiDocument(serverUrl = '/api'): Record<string, unknown> {
   const paths: Record<string, unknown> = {};

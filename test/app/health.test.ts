@@ -25,7 +25,7 @@ describe('health and OpenAPI (compiled app)', () => {
     const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     assert.equal(doc.openapi, '3.1.0');
     for (const route of t.rt.host.routes()) {
-      const path = route.path.replace(/^\/api/, '').replace(/\{(\w+)(:[^}]*)?\??\}/g, '{$1}');
+      const path = route.path.replace(/^\/api/, '').replace(/\{\*?(\w+)(:[^}]*)?\??\}/g, '{$1}');
       assert.ok(doc.paths[path], `OpenAPI lacks ${path} (${route.name})`);
       for (const m of route.methods)
         assert.ok(doc.paths[path][m.toLowerCase()], `OpenAPI lacks ${m} ${path}`);
