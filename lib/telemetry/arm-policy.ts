@@ -3,11 +3,9 @@
 // Placed after the SDK's retry policies, so every 429 it retries is seen. Without an SDK the tracer is a
 // no-op and the policy only costs a function call.
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
+import { otel } from './api';
 import { recordArmThrottled } from './metrics';
-
-const tracer = () => trace.getTracer('vm-journal');
 
 /** `Microsoft.Network/virtualNetworks` from an ARM path (the last provider and type named in it). */
 export function armResourceType(path: string): string {
@@ -21,14 +19,16 @@ export function armResourceType(path: string): string {
 export const armTelemetryPolicy: PipelinePolicy = {
   name: 'vmjArmTelemetry',
   async sendRequest(request, next) {
+    const api = otel();
+    if (!api) return next(request);
     const url = new URL(request.url);
     const type = armResourceType(url.pathname);
     // Path only: ARM paths name the subscription and resources, never a secret; the query (api-version)
     // and headers (the bearer token) are left out.
-    return tracer().startActiveSpan(
+    return api.trace.getTracer('vm-journal').startActiveSpan(
       `ARM ${request.method} ${type}`,
       {
-        kind: SpanKind.CLIENT,
+        kind: api.SpanKind.CLIENT,
         attributes: {
           'http.request.method': request.method,
           'server.address': url.hostname,
@@ -47,10 +47,10 @@ export const armTelemetryPolicy: PipelinePolicy = {
             span.setAttribute('vmjournal.arm.ratelimit_remaining', Number(remaining));
           if (response.status === 429) recordArmThrottled(request.method, type.split('/')[0]!);
           if (response.status >= 500 || response.status === 429)
-            span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${response.status}` });
+            span.setStatus({ code: api.SpanStatusCode.ERROR, message: `HTTP ${response.status}` });
           return response;
         } catch (e) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).name });
+          span.setStatus({ code: api.SpanStatusCode.ERROR, message: (e as Error).name });
           throw e;
         } finally {
           span.end();

@@ -5,12 +5,11 @@
 // `traceparent` header (locally, where the host gives none). Orchestrator invocations get no span: they
 // replay their history on every episode (the Durable extension traces orchestrations on Azure).
 import type { FunctionHandler, HttpRequest, InvocationContext, PreInvocationContext } from '@azure/functions';
-import { type Link, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Link, SpanKind } from '@opentelemetry/api';
 
+import { type Otel, otel } from './api';
 import { redactPath } from './redact';
 import { contextWithParent, parseTraceparent } from './trace-context';
-
-const tracer = () => trace.getTracer('vm-journal');
 
 const SKIPPED_TRIGGERS = new Set(['orchestrationTrigger', 'entityTrigger']);
 
@@ -28,17 +27,18 @@ export function messageTraceparent(message: unknown): string | undefined {
   return typeof tp === 'string' ? tp : undefined;
 }
 
-function kindOf(triggerType: string): SpanKind {
-  if (triggerType === 'httpTrigger') return SpanKind.SERVER;
-  if (triggerType === 'queueTrigger') return SpanKind.CONSUMER;
-  return SpanKind.INTERNAL;
+function kindOf(api: Otel, triggerType: string): SpanKind {
+  if (triggerType === 'httpTrigger') return api.SpanKind.SERVER;
+  if (triggerType === 'queueTrigger') return api.SpanKind.CONSUMER;
+  return api.SpanKind.INTERNAL;
 }
 
 /** The preInvocation hook: wraps the handler of this invocation in its span. */
 export function traceInvocation(pre: PreInvocationContext): void {
   const ctx: InvocationContext = pre.invocationContext;
   const triggerType = ctx.options.trigger.type;
-  if (SKIPPED_TRIGGERS.has(triggerType)) return;
+  const api = otel();
+  if (!api || SKIPPED_TRIGGERS.has(triggerType)) return;
   const fromHost = parseTraceparent(ctx.traceContext?.traceParent);
   let parent = fromHost;
   const links: Link[] = [];
@@ -73,26 +73,28 @@ export function traceInvocation(pre: PreInvocationContext): void {
   }
   const handler: FunctionHandler = pre.functionHandler;
   pre.functionHandler = (...args: Parameters<FunctionHandler>) =>
-    tracer().startActiveSpan(
-      name,
-      { kind: kindOf(triggerType), attributes, links },
-      contextWithParent(parent),
-      async (span) => {
-        try {
-          const result: unknown = await handler(...args);
-          if (triggerType === 'httpTrigger') {
-            const status = (result as { status?: unknown } | undefined)?.status;
-            const code = typeof status === 'number' ? status : 200;
-            span.setAttribute('http.response.status_code', code);
-            if (code >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    api.trace
+      .getTracer('vm-journal')
+      .startActiveSpan(
+        name,
+        { kind: kindOf(api, triggerType), attributes, links },
+        contextWithParent(api, parent),
+        async (span) => {
+          try {
+            const result: unknown = await handler(...args);
+            if (triggerType === 'httpTrigger') {
+              const status = (result as { status?: unknown } | undefined)?.status;
+              const code = typeof status === 'number' ? status : 200;
+              span.setAttribute('http.response.status_code', code);
+              if (code >= 500) span.setStatus({ code: api.SpanStatusCode.ERROR });
+            }
+            return result;
+          } catch (e) {
+            span.setStatus({ code: api.SpanStatusCode.ERROR, message: (e as Error).name });
+            throw e;
+          } finally {
+            span.end();
           }
-          return result;
-        } catch (e) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).name });
-          throw e;
-        } finally {
-          span.end();
-        }
-      },
-    );
+        },
+      );
 }

@@ -1,9 +1,10 @@
-// The app's custom metrics. Recorded through @opentelemetry/api only: without an SDK (telemetry off)
-// every call is a no-op, and nothing heavy is loaded. Names and attributes are listed in docs/capacity.md
+// The app's custom metrics. Recorded through @opentelemetry/api only, once telemetry is on (api.ts):
+// off, every call returns at once and no OpenTelemetry module is loaded. Names and attributes are listed in docs/capacity.md
 // ("Telemetry"); no attribute ever holds a token, a key or a journal field.
-import { type Attributes, type Counter, type Histogram, metrics } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
 
 import type { ProvisioningStep } from '../vms/record';
+import { otel } from './api';
 
 export const METER_NAME = 'vm-journal';
 
@@ -25,8 +26,10 @@ interface Instruments {
 // registered its provider since (the SDK starts after the app has loaded).
 let cached: { provider: unknown; instruments: Instruments } | undefined;
 
-function instruments(): Instruments {
-  const provider = metrics.getMeterProvider();
+function instruments(): Instruments | undefined {
+  const api = otel();
+  if (!api) return undefined;
+  const provider = api.metrics.getMeterProvider();
   if (cached?.provider === provider) return cached.instruments;
   const meter = provider.getMeter(METER_NAME);
   const made: Instruments = {
@@ -57,7 +60,9 @@ function add(counter: Counter, n: number, attributes: Attributes): void {
 
 /** Entries one Table write stored or skipped (called per write, so a streaming request counts as it goes). */
 export function recordEntriesWritten(w: { accepted: number; duplicates: number; expired: number }): void {
-  const { entries } = instruments();
+  const i = instruments();
+  if (!i) return;
+  const { entries } = i;
   add(entries, w.accepted, { 'vmjournal.outcome': 'accepted' });
   add(entries, w.duplicates, { 'vmjournal.outcome': 'duplicate' });
   add(entries, w.expired, { 'vmjournal.outcome': 'expired' });
@@ -73,7 +78,9 @@ export function recordIngestRefused(notStored: number, error: unknown): void {
   const namesEntry = (e.errors ?? []).some(
     (f) => typeof f.field === 'string' && f.field.startsWith('entries['),
   );
-  const { entries, refusals } = instruments();
+  const i = instruments();
+  if (!i) return;
+  const { entries, refusals } = i;
   add(entries, notStored + (namesEntry ? 1 : 0), { 'vmjournal.outcome': 'refused' });
   refusals.add(1, { 'error.type': typeof e.code === 'string' ? e.code : 'Error' });
 }
@@ -94,8 +101,9 @@ export function stepsEnded(
 
 /** Durations of the steps a progress write ended (orchestration clock: ARM's time and the waits). */
 export function recordStepDurations(steps: ProvisioningStep[], operation?: string): void {
-  if (steps.length === 0) return;
-  const { stepDuration } = instruments();
+  const i = steps.length > 0 ? instruments() : undefined;
+  if (!i) return;
+  const { stepDuration } = i;
   for (const s of steps) {
     if (!s.endedAt) continue;
     const seconds = (Date.parse(s.endedAt) - Date.parse(s.startedAt)) / 1000;
@@ -109,5 +117,5 @@ export function recordStepDurations(steps: ProvisioningStep[], operation?: strin
 }
 
 export function recordArmThrottled(method: string, provider: string): void {
-  instruments().armThrottled.add(1, { 'http.request.method': method, 'vmjournal.arm.provider': provider });
+  instruments()?.armThrottled.add(1, { 'http.request.method': method, 'vmjournal.arm.provider': provider });
 }

@@ -8,8 +8,8 @@
 //  - an SDK already registered in the process (a test with in-memory exporters): only the hooks.
 // Otherwise nothing is registered, and the metric and span calls in the app are no-ops.
 import type { app as functionsApp } from '@azure/functions';
-import { ProxyTracerProvider, trace } from '@opentelemetry/api';
 
+import { loadOtelApi, sdkRegistered } from './api';
 import { traceInvocation } from './invocation';
 
 export type TelemetryMode = 'azure-monitor' | 'otel-env' | 'process' | 'off';
@@ -17,13 +17,6 @@ export type TelemetryMode = 'azure-monitor' | 'otel-env' | 'process' | 'off';
 const SERVICE_NAME = 'vm-journal';
 
 const exporterSet = (v: string | undefined) => !!v && v.trim() !== '' && v.trim() !== 'none';
-
-function sdkRegistered(): boolean {
-  const provider = trace.getTracerProvider();
-  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
-  // The API answers with its no-op provider until an SDK registers one.
-  return delegate.constructor.name !== 'NoopTracerProvider';
-}
 
 export function telemetryMode(env: NodeJS.ProcessEnv = process.env): TelemetryMode {
   if (env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim()) return 'azure-monitor';
@@ -91,9 +84,15 @@ async function startSdk(mode: TelemetryMode, env: NodeJS.ProcessEnv): Promise<St
   return undefined;
 }
 
+let started: Promise<Started | undefined> = Promise.resolve(undefined);
+
+/** Resolves once the SDK the settings asked for is registered (or failed to start). */
+export const telemetryStarted = (): Promise<void> => started.then(() => undefined);
+
 /**
- * Registers the invocation hooks and starts the SDK the settings ask for (imported lazily, in the
- * background; the first invocation waits for it). Returns the mode, for the log and tests.
+ * Registers the invocation hooks and starts the SDK the settings ask for, imported lazily in the
+ * background: invocations do not wait for it (loading the distro takes seconds on a cold instance), so
+ * those that start before it is registered are not traced. Returns the mode.
  */
 export function setupTelemetry(
   app: typeof functionsApp,
@@ -101,17 +100,18 @@ export function setupTelemetry(
 ): TelemetryMode {
   const mode = telemetryMode(env);
   if (mode === 'off') return mode;
-  const started = startSdk(mode, env).catch((e: unknown) => {
+  loadOtelApi();
+  started = startSdk(mode, env).catch((e: unknown) => {
     // Telemetry must never stop the app: it runs without it.
     console.error(`Telemetry could not start (${mode}): ${(e as Error).message}`);
     return undefined;
   });
-  app.hook.preInvocation(async (pre) => {
-    await started;
-    traceInvocation(pre);
-  });
+  app.hook.preInvocation(traceInvocation);
   app.hook.appTerminate(async () => {
-    await (await started)?.shutdown();
+    // Flushes what is left; an exporter that cannot reach its endpoint must not fail the shutdown.
+    await (await started)?.shutdown().catch((e: unknown) => {
+      console.error(`Telemetry shutdown: ${(e as Error).message}`);
+    });
   });
   return mode;
 }

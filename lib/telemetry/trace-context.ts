@@ -1,7 +1,10 @@
 // W3C trace context (https://www.w3.org/TR/trace-context/) as a string that crosses a queue message or
 // an orchestration input. Parsed and formatted here rather than through the global propagator: that one
 // is a no-op until an SDK registers it, and a queue message must carry the context either way.
-import { type Context, ROOT_CONTEXT, type SpanContext, trace } from '@opentelemetry/api';
+import type { Context, SpanContext } from '@opentelemetry/api';
+
+import type { Otel } from './api';
+import { otel } from './api';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const INVALID_TRACE = /^0{32}$/;
@@ -25,8 +28,8 @@ export function formatTraceparent(sc: SpanContext): string {
 }
 
 /** A context whose parent is the given span context (ROOT_CONTEXT when there is none). */
-export function contextWithParent(parent: SpanContext | undefined): Context {
-  return parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
+export function contextWithParent(api: Otel, parent: SpanContext | undefined): Context {
+  return parent ? api.trace.setSpanContext(api.ROOT_CONTEXT, parent) : api.ROOT_CONTEXT;
 }
 
 /**
@@ -34,8 +37,9 @@ export function contextWithParent(parent: SpanContext | undefined): Context {
  * when no span is recording (telemetry off), so nothing is added to the message.
  */
 export function currentTraceparent(): string | undefined {
-  const span = trace.getActiveSpan();
-  if (!span) return undefined;
+  const api = otel();
+  const span = api?.trace.getActiveSpan();
+  if (!api || !span) return undefined;
   const sc = span.spanContext();
-  return trace.isSpanContextValid(sc) ? formatTraceparent(sc) : undefined;
+  return api.trace.isSpanContextValid(sc) ? formatTraceparent(sc) : undefined;
 }
