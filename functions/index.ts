@@ -2,7 +2,10 @@
 // functions at the bottom of its file.
 import { app } from '@azure/functions';
 
+import { setupTelemetry } from '../lib/telemetry/setup';
+
 app.setup({ enableHttpStream: true });
+setupTelemetry(app); // before the functions: a no-op unless a telemetry setting is set
 
 import './health';
 import './journal';

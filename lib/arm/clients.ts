@@ -14,6 +14,7 @@ import { createHttpHeaders, type PipelinePolicy } from '@azure/core-rest-pipelin
 
 import { getConfig } from '../config';
 import { azureCredential } from '../credential';
+import { armTelemetryPolicy } from '../telemetry/arm-policy';
 
 export interface ArmClients {
   resources: ResourceManagementClient;
@@ -73,6 +74,8 @@ async function buildClients(): Promise<ArmClients> {
   // Inside the deserialization policy, so that a poll it answers is parsed like ARM's.
   for (const c of [built.resources, built.network])
     c.pipeline.addPolicy(noImmediatePollPolicy, { afterPhase: 'Deserialize' });
+  // After the retry policies: one span per attempt, every 429 counted.
+  for (const c of Object.values(built)) c.pipeline.addPolicy(armTelemetryPolicy, { afterPhase: 'Retry' });
   return built;
 }
 

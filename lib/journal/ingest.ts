@@ -13,6 +13,7 @@
 import { createGunzip } from 'node:zlib';
 
 import { AppError, isAppError, payloadTooLarge, unsupportedMediaType } from '../errors';
+import { recordEntriesWritten, recordIngestRefused } from '../telemetry/metrics';
 import { bucketOf } from './buckets';
 import { type JournalRecord, toRecord } from './entry';
 import { parseExportFormat } from './export-parser';
@@ -102,6 +103,7 @@ export async function ingestBody(
       if (opts.mode === 'streaming' && pending.length >= STREAM_BATCH) await flush();
     }
   } catch (e) {
+    if (isAppError(e)) recordIngestRefused(opts.mode === 'atomic' ? pending.length : 0, e);
     // A bad entry in streaming mode: the good entries before it are stored, and the error says so.
     if (opts.mode === 'streaming' && isAppError(e) && !storing) await flush();
     if (
@@ -127,6 +129,7 @@ export async function ingestBody(
 async function store(vm: string, records: JournalRecord[], result: IngestResult, nowMs?: number) {
   if (records.length === 0) return;
   const w = await writeRecords(vm, records, nowMs);
+  recordEntriesWritten(w);
   result.accepted += w.accepted;
   result.duplicates += w.duplicates;
   result.expired += w.expired;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import { getConfig } from '../config';
 import { queueClient } from '../storage';
+import { currentTraceparent } from '../telemetry/trace-context';
 import { VM_COMMANDS } from './status';
 
 export const commandSchema = z.object({
@@ -13,6 +14,8 @@ export const commandSchema = z.object({
   kind: z.enum(VM_COMMANDS),
   seq: z.number().int().positive(),
   requestId: z.string().min(1).max(200),
+  /** W3C traceparent of the request that queued the command: the queue function continues its trace. */
+  traceparent: z.string().max(55).optional(),
 });
 
 export type VmCommand = z.output<typeof commandSchema>;
@@ -20,7 +23,9 @@ export type VmCommand = z.output<typeof commandSchema>;
 /** Enqueues a command (base64, as queue triggers expect by default). */
 export async function enqueueCommand(cmd: VmCommand): Promise<void> {
   const q = await queueClient(getConfig().COMMAND_QUEUE_NAME);
-  await q.sendMessage(Buffer.from(JSON.stringify(cmd)).toString('base64'));
+  const traceparent = cmd.traceparent ?? currentTraceparent();
+  const message = traceparent ? { ...cmd, traceparent } : cmd;
+  await q.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
 }
 
 /** A queue message (already decoded by the trigger) as a command, or undefined if it is not one. */

@@ -4,6 +4,7 @@
 // activity that is retried appends each event once.
 import { appendEvents } from '../events/store';
 import type { EventKind } from '../events/types';
+import { recordStepDurations, stepsEnded } from '../telemetry/metrics';
 import { type Provisioning, toApiVm, type VmRecord } from './record';
 import type { VmStatus } from './status';
 import { NoChange, updateVm } from './store';
@@ -30,8 +31,10 @@ export interface ProgressUpdate {
 }
 
 export async function applyProgress(u: ProgressUpdate): Promise<VmRecord | undefined> {
+  let ended: ReturnType<typeof stepsEnded> = []; // the steps this write ends (a retried write: none)
   const record = await updateVm(u.name, (r) => {
     if (r.seq !== u.seq) throw new NoChange();
+    ended = stepsEnded(r.provisioning, u.provisioning);
     if (u.status) r.status = u.status;
     if (u.provisioning) r.provisioning = u.provisioning;
     if (u.publicIp !== undefined) r.publicIp = u.publicIp;
@@ -40,6 +43,7 @@ export async function applyProgress(u: ProgressUpdate): Promise<VmRecord | undef
     return r;
   });
   if (!record || record.seq !== u.seq) return record;
+  recordStepDurations(ended, record.operation);
   await appendEvents(
     (u.events ?? []).map((e) => ({
       kind: e.kind,

@@ -17,15 +17,16 @@ export class ActivityRunner {
   }
 
   /** Runs the activity a TaskScheduled event names and resolves with its completion event. */
-  run(scheduled: HistoryEvent): Promise<HistoryEvent> {
-    return this.queue.run(() => this.execute(scheduled));
+  /** `traceParent`: the orchestration's parent trace context, given to the activity as the host does. */
+  run(scheduled: HistoryEvent, traceParent?: string): Promise<HistoryEvent> {
+    return this.queue.run(() => this.execute(scheduled, traceParent));
   }
 
   idle(): Promise<void> {
     return this.queue.idle();
   }
 
-  private async execute(scheduled: HistoryEvent): Promise<HistoryEvent> {
+  private async execute(scheduled: HistoryEvent, traceParent?: string): Promise<HistoryEvent> {
     const name = scheduled.Name ?? '';
     const taskId = scheduled.EventId;
     if (!this.isActivity(name)) {
@@ -34,7 +35,11 @@ export class ActivityRunner {
     }
     const triggerData: RpcTypedData = scheduled.Input === undefined ? {} : { json: scheduled.Input };
     try {
-      const result = await this.host.invoke({ functionName: name, triggerData });
+      const result = await this.host.invoke({
+        functionName: name,
+        triggerData,
+        ...(traceParent ? { traceContext: { traceParent } } : {}),
+      });
       return event(EventType.TaskCompleted, {
         TaskScheduledId: taskId,
         Result: resultText(result.returnValue),

@@ -65,6 +65,8 @@ interface Instance {
   carriedInbox: string[];
   /** Parent link when this instance is a sub-orchestration started by this engine. */
   parent?: { instanceId: string; name: string; taskId: number };
+  /** The starter's traceparent, until the ExecutionStarted event holds it (not kept across restarts). */
+  traceparent?: string;
 }
 
 export interface EngineOptions {
@@ -81,6 +83,8 @@ export interface StartOptions {
   /** JSON text of the input (absent: no input). */
   input?: string;
   version?: string;
+  /** W3C traceparent of the caller: the ExecutionStarted event's ParentTraceContext. */
+  traceparent?: string | string[] | undefined;
 }
 
 export class DurableEngine {
@@ -134,7 +138,7 @@ export class DurableEngine {
       );
     }
     const instanceId = o.instanceId ?? randomUUID().replace(/-/g, '');
-    await this.create(instanceId, name, o.input, o.version);
+    await this.create(instanceId, name, o.input, o.version, undefined, o.traceparent);
     return instanceId;
   }
 
@@ -144,6 +148,7 @@ export class DurableEngine {
     input: string | undefined,
     version: string | undefined,
     parent?: Instance['parent'],
+    traceparent?: string | string[],
   ): Promise<void> {
     if (this.starting.has(instanceId))
       throw conflict(`An Orchestration instance with the status Pending already exists.`);
@@ -174,6 +179,7 @@ export class DurableEngine {
       }
       const inst = this.instance(record, []);
       inst.parent = parent;
+      if (typeof traceparent === 'string') inst.traceparent = traceparent;
       inst.mailbox.push({ kind: 'start' });
       this.live.set(instanceId, inst);
       if (current) this.background(this.store.deleteOldExecutions(instanceId, record.executionId));
@@ -373,6 +379,7 @@ export class DurableEngine {
                 },
               }
             : {}),
+          ...(inst.traceparent ? { ParentTraceContext: { TraceParent: inst.traceparent } } : {}),
         },
         now,
       );
@@ -730,7 +737,11 @@ export class DurableEngine {
     const { instanceId, executionId } = inst.record;
     switch (e.EventType) {
       case EventType.TaskScheduled:
-        this.background(this.activities.run(e).then((done) => this.deliver(instanceId, executionId, done)));
+        this.background(
+          this.activities
+            .run(e, inst.state.started?.ParentTraceContext?.TraceParent)
+            .then((done) => this.deliver(instanceId, executionId, done)),
+        );
         break;
       case EventType.TimerCreated:
         if (e._canceled) break;

@@ -55,6 +55,8 @@ export interface HistoryEvent {
   Version?: string;
   OrchestrationInstance?: { InstanceId: string; ExecutionId: string };
   ParentInstance?: { Name: string; OrchestrationInstance: { InstanceId: string }; TaskScheduleId: number };
+  /** ExecutionStarted: the W3C trace context of the client that started the instance. */
+  ParentTraceContext?: { TraceParent: string };
   OrchestrationStatus?: string;
   /** Engine bookkeeping: the root EventId of a retry chain this event belongs to. */
   _retryOf?: number;

@@ -278,7 +278,8 @@ async function start(
   const version = url.searchParams.get('version') ?? undefined;
   let id: string;
   try {
-    id = await ctx.engine.startNew(functionName, { instanceId, input, version });
+    const traceparent = req.headers.traceparent; // durable-functions sends its caller's span
+    id = await ctx.engine.startNew(functionName, { instanceId, input, version, traceparent });
   } catch (e) {
     if ((e as { code?: string }).code === 'OrchestratorNotFound') {
       throw bad('functionName', (e as Error).message);

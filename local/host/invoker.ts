@@ -42,6 +42,7 @@ export async function invokeFunction(
       inputData,
       triggerMetadata: req.triggerMetadata ?? {},
       retryContext: req.retryContext,
+      traceContext: req.traceContext,
     },
     log: (level, category, message) =>
       deps.log({ time: new Date(), level, category, functionName: reg.name, invocationId, message }),

@@ -48,6 +48,8 @@ export interface InvokeRequest {
   retryContext?: { retryCount: number; maxRetryCount: number };
   /** Set by the HTTP trigger; other triggers leave it out. */
   invocationId?: string;
+  /** W3C trace context of the invocation (the Durable engine's activities: their orchestration's). */
+  traceContext?: { traceParent?: string; traceState?: string };
 }
 
 export interface InvokeResult {
