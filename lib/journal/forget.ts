@@ -43,7 +43,8 @@ async function deleteMatching(table: TableClient, filter: string): Promise<numbe
       for (const [pk, keys] of byPartition)
         for (let i = 0; i < keys.length; i += 100) batches.push({ pk, keys: keys.slice(i, i + 100) });
       await runLimited(batches, async ({ pk, keys }) => {
-        deleted += await deleteBatch(table, pk, keys);
+        const n = await deleteBatch(table, pk, keys); // not `deleted += await …`: batches run at once
+        deleted += n;
       });
     }
   } catch (e) {
