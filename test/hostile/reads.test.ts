@@ -2,6 +2,7 @@
 // cursors and ids, unknown VMs, a crowd of live streams, clients that hang up, and a mix of bad requests
 // while agents push: no 5xx, nothing acknowledged lost, and reads stop when their client is gone.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
 import { rotateIngestToken } from '../../lib/ingest-token';
@@ -184,6 +185,39 @@ describe('hostile reads', () => {
     const atHangUp = journalReads();
     await new Promise((r) => setTimeout(r, 5_000));
     assert.equal(journalReads(), atHangUp, t.tableRequests.slice(-5).join('\n'));
+  });
+
+  it('an oversized POST /api/vms is a 413 every time, also on a reused proxy connection', async () => {
+    const post = (size: number, chunked: boolean) =>
+      new Promise<number | string>((resolve) => {
+        const u = new URL(t.url('/api/vms'));
+        const req = request(
+          {
+            host: u.hostname,
+            port: u.port,
+            path: u.pathname,
+            method: 'POST',
+            agent: false,
+            headers: {
+              'content-type': 'application/json',
+              ...(chunked ? {} : { 'content-length': String(size) }),
+            },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', (e) => resolve(e.message));
+        req.end(Buffer.alloc(size, 0x20));
+      });
+    const statuses: (number | string)[] = [];
+    for (let i = 0; i < 6; i++) {
+      // A request without a body first leaves the host's connection to the app's proxy open for reuse.
+      await (await get('/api/health')).text();
+      statuses.push(await post(3 * 1024 * 1024, i % 2 === 1));
+    }
+    assert.deepEqual(statuses, Array<number>(6).fill(413));
   });
 
   it('a mix of bad requests while an agent pushes: no 5xx, every acknowledged entry readable', async () => {
