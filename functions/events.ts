@@ -7,9 +7,12 @@ import { gone, notFound, validationFailed } from '../lib/errors';
 import { isEventId } from '../lib/events/ids';
 import { eventRange, getEvent, latestEvents, listEventsAfter, purgeEvents } from '../lib/events/store';
 import { watchEvents } from '../lib/events/watch';
+import { disconnectSignal, watchDisconnects } from '../lib/http/disconnect';
 import { withProblems } from '../lib/http/problem';
 import { parseLimit, rejectUnknownQuery } from '../lib/http/query';
 import { SSE_HEADERS, sseStream } from '../lib/http/sse';
+
+watchDisconnects();
 
 function eventsQuery(q: URLSearchParams) {
   const errors: { field: string; message: string }[] = [];
@@ -25,7 +28,7 @@ function eventsQuery(q: URLSearchParams) {
 }
 
 /** GET /api/events[?after=&limit=] and ?watch=true */
-export async function listEventsRoute(req: HttpRequest): Promise<HttpResponseInit> {
+export async function listEventsRoute(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
   rejectUnknownQuery(req.query, ['after', 'limit', 'watch']);
   const q = eventsQuery(req.query);
   if (q.watch) {
@@ -34,10 +37,14 @@ export async function listEventsRoute(req: HttpRequest): Promise<HttpResponseIni
       throw validationFailed([{ field: 'header.Last-Event-ID', message: 'an event id' }]);
     }
     const after = lastEventId ?? q.after;
+    const abortSignal = disconnectSignal(ctx.invocationId);
     return {
       status: 200,
       headers: { ...SSE_HEADERS },
-      body: sseStream((w) => watchEvents(w, after ? { after } : {})),
+      body: sseStream((w) => watchEvents(w, after ? { after } : {}), {
+        ...(abortSignal ? { abortSignal } : {}),
+        logError: (m) => ctx.error(m),
+      }),
     };
   }
   const events = q.after ? await listEventsAfter(q.after, q.limit) : await latestEvents(q.limit);

@@ -9,11 +9,13 @@ import {
 } from '@azure/functions';
 
 import { payloadTooLarge, unauthorized, validationFailed } from '../lib/errors';
+import { disconnectSignal, watchDisconnects } from '../lib/http/disconnect';
 import { withProblems } from '../lib/http/problem';
 import { rejectUnknownQuery } from '../lib/http/query';
-import { SSE_HEADERS, sseStream } from '../lib/http/sse';
+import { checkSseCapacity, SSE_HEADERS, sseStream } from '../lib/http/sse';
 import { authenticateIngestToken } from '../lib/ingest-token';
 import { followJournal } from '../lib/journal/follow';
+import { bootsPage, parseBootsPage, parseUnitsPage, unitsPage } from '../lib/journal/index-pages';
 import { readIndex } from '../lib/journal/indexes';
 import { formatFromContentType, ingestBody, MAX_BODY_BYTES } from '../lib/journal/ingest';
 import { toApiEntry } from '../lib/journal/model';
@@ -21,6 +23,9 @@ import { encodeCursor, parseJournalQuery } from '../lib/journal/params';
 import { queryJournal } from '../lib/journal/query';
 import { dropExpiredBuckets } from '../lib/journal/retention';
 import { formatShort } from '../lib/journal/short';
+import { requireLiveVm } from '../lib/vms/exists';
+
+watchDisconnects();
 
 const VM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -108,12 +113,17 @@ export async function ingestUpload(req: HttpRequest): Promise<HttpResponseInit> 
 }
 
 /** GET /api/vms/{name}/journal: query, or a live tail with follow=true. */
-export async function getJournal(req: HttpRequest): Promise<HttpResponseInit> {
+export async function getJournal(req: HttpRequest, ctx: InvocationContext): Promise<HttpResponseInit> {
   const vm = vmName(req);
   const parsed = await parseJournalQuery(vm, req.query, { lastEventId: req.headers.get('last-event-id') });
+  await requireLiveVm(vm);
   if (parsed.follow) {
-    const body = sseStream((w) =>
-      followJournal(vm, parsed.query, w, parsed.limitGiven ? { initialLimit: parsed.query.limit } : {}),
+    checkSseCapacity();
+    const abortSignal = disconnectSignal(ctx.invocationId);
+    const body = sseStream(
+      (w) =>
+        followJournal(vm, parsed.query, w, parsed.limitGiven ? { initialLimit: parsed.query.limit } : {}),
+      { ...(abortSignal ? { abortSignal } : {}), logError: (m) => ctx.error(m) },
     );
     return { status: 200, headers: { ...SSE_HEADERS }, body };
   }
@@ -144,33 +154,42 @@ export async function getJournal(req: HttpRequest): Promise<HttpResponseInit> {
   return { status: 200, headers, jsonBody: { items, nextLink } };
 }
 
-/** GET /api/vms/{name}/units */
+const nextLinkOf = (vm: string, list: 'units' | 'boots', limit: number, next: string | undefined) =>
+  next
+    ? `/api/vms/${encodeURIComponent(vm)}/${list}?${new URLSearchParams({ limit: String(limit), cursor: next }).toString()}`
+    : null;
+
+/** GET /api/vms/{name}/units: in name order, paged (`limit`, `cursor`). */
 export async function getUnits(req: HttpRequest): Promise<HttpResponseInit> {
   const vm = vmName(req);
-  rejectUnknownQuery(req.query, []);
-  const index = await readIndex(vm);
-  const items = index.units.map((u) => ({
+  rejectUnknownQuery(req.query, ['limit', 'cursor']);
+  const params = parseUnitsPage(req.query);
+  await requireLiveVm(vm);
+  const page = unitsPage(await readIndex(vm), params);
+  const items = page.items.map((u) => ({
     unit: u.unit,
     count: u.count,
     first: new Date(u.firstUsec / 1000).toISOString(),
     last: new Date(u.lastUsec / 1000).toISOString(),
   }));
-  return { status: 200, jsonBody: { items, nextLink: null } };
+  return { status: 200, jsonBody: { items, nextLink: nextLinkOf(vm, 'units', params.limit, page.next) } };
 }
 
-/** GET /api/vms/{name}/boots: like journalctl --list-boots (oldest first; index 0 is the newest). */
+/** GET /api/vms/{name}/boots: like journalctl --list-boots (oldest first; index 0 is the newest), paged. */
 export async function getBoots(req: HttpRequest): Promise<HttpResponseInit> {
   const vm = vmName(req);
-  rejectUnknownQuery(req.query, []);
-  const boots = (await readIndex(vm)).boots;
-  const items = boots.map((b, i) => ({
-    index: i - (boots.length - 1),
+  rejectUnknownQuery(req.query, ['limit', 'cursor']);
+  const params = parseBootsPage(req.query);
+  await requireLiveVm(vm);
+  const page = bootsPage(await readIndex(vm), params);
+  const items = page.items.map((b) => ({
+    index: b.index,
     bootId: b.bootId,
     first: new Date(b.firstUsec / 1000).toISOString(),
     last: new Date(b.lastUsec / 1000).toISOString(),
     count: b.count,
   }));
-  return { status: 200, jsonBody: { items, nextLink: null } };
+  return { status: 200, jsonBody: { items, nextLink: nextLinkOf(vm, 'boots', params.limit, page.next) } };
 }
 
 export async function journalRetention(_timer: Timer, ctx: InvocationContext): Promise<void> {

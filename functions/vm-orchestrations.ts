@@ -10,9 +10,11 @@ import * as df from 'durable-functions';
 import { renderCloudInit } from '../lib/agent/cloud-init';
 import { getConfig } from '../lib/config';
 import { deleteIngestToken, dropIssuedToken, issueIngestToken } from '../lib/ingest-token';
+import { deleteJournal } from '../lib/journal/forget';
 import { armErrorInfo } from '../lib/provisioning/arm-errors';
 import { type LroKind, type LroStatus, type LroTarget, pollOnce } from '../lib/provisioning/lro';
 import * as arm from '../lib/provisioning/steps';
+import { forgetLiveVm } from '../lib/vms/exists';
 import { applyProgress, type ProgressEvent, type ProgressUpdate } from '../lib/vms/progress';
 import type { ArmErrorInfo, Provisioning, ProvisioningStep, VmSpec } from '../lib/vms/record';
 import { type PowerCommand, TRANSITIONS, type VmCommandKind, type VmStatus } from '../lib/vms/status';
@@ -27,6 +29,7 @@ export const ACT_POLL = 'vmArmPoll';
 export const ACT_ADDRESSES = 'vmArmAddresses';
 export const ACT_READ_ADDRESSES = 'vmArmReadAddresses';
 export const ACT_FORGET_TOKEN = 'vmForgetIngestToken';
+export const ACT_FORGET_JOURNAL = 'vmForgetJournal';
 
 /** The orchestration input (from the queued command and the record it was accepted on). */
 export interface VmOrchestrationInput {
@@ -459,6 +462,7 @@ export const deleteVm: OrchestrationHandler = function* (context: OrchestrationC
     const done = yield* deleteGroup(context, input.spec, deadline(context));
     settle(progress, ['deleteResourceGroup'], [done]);
     yield context.df.callActivityWithRetry(ACT_FORGET_TOKEN, storageRetry, input.spec.name);
+    yield context.df.callActivityWithRetry(ACT_FORGET_JOURNAL, storageRetry, input.spec.name);
     progress.step = null;
     progress.event('deleted', 'deleted');
     progress.publish();
@@ -631,3 +635,9 @@ df.app.activity(ACT_POLL, { handler: pollActivity });
 df.app.activity(ACT_ADDRESSES, { handler: addressesActivity });
 df.app.activity(ACT_READ_ADDRESSES, { handler: (input: unknown) => arm.readAddresses(input as VmSpec) });
 df.app.activity(ACT_FORGET_TOKEN, { handler: (input: unknown) => deleteIngestToken(String(input)) });
+df.app.activity(ACT_FORGET_JOURNAL, {
+  handler: async (input: unknown) => {
+    forgetLiveVm(String(input));
+    return deleteJournal(String(input));
+  },
+});

@@ -2,6 +2,9 @@
 // shared by the journal tail and the lifecycle-events watch. The producer gets a writer with `send`,
 // heartbeats are comments, and the stream ends itself before `maxDurationMs` (Azure's front end
 // cuts HTTP responses at 230 s; the client reconnects with Last-Event-ID). A client abort closes it.
+// An instance serves at most MAX_SSE_STREAMS at once: one more is a 429 with Retry-After (each open
+// stream keeps reading storage, so without a ceiling a crowd of tails would starve the instance).
+import { AppError } from '../errors';
 
 export interface SseEvent {
   id?: string;
@@ -25,6 +28,29 @@ export interface SseStreamOptions {
   retryMs?: number;
   /** The request's abort signal (client disconnect). */
   abortSignal?: AbortSignal;
+  /** Where a producer's failure is logged (the client gets a generic `error` event). */
+  logError?: (message: string) => void;
+}
+
+/** Concurrent SSE streams per instance (API.md: 429 with Retry-After above it). */
+export const MAX_SSE_STREAMS = 100;
+/** Seconds a refused client is told to wait: streams end within 200 s, most much sooner. */
+export const SSE_RETRY_AFTER_S = 5;
+let openStreams = 0;
+
+/** Streams open in this instance. */
+export const openSseStreams = (): number => openStreams;
+
+/** Throws the 429 when this instance already serves MAX_SSE_STREAMS streams. */
+export function checkSseCapacity(): void {
+  if (openStreams >= MAX_SSE_STREAMS)
+    throw new AppError(
+      'TooManyStreams',
+      429,
+      `This instance already serves ${MAX_SSE_STREAMS} live streams; retry in ${SSE_RETRY_AFTER_S} s.`,
+      undefined,
+      { 'Retry-After': String(SSE_RETRY_AFTER_S) },
+    );
 }
 
 export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -47,20 +73,29 @@ export function formatSseEvent(e: SseEvent): string {
   return s + field('data', e.data) + '\n';
 }
 
-/** A ReadableStream body driven by `produce`; the stream closes when produce returns or the signal fires. */
+/** A ReadableStream body driven by `produce`; the stream closes when produce returns or the signal fires.
+ * Counts against MAX_SSE_STREAMS from here until it closes (throws the 429 when full). */
 export function sseStream(
   produce: (w: SseWriter) => Promise<void>,
   opts: SseStreamOptions = {},
 ): ReadableStream<Uint8Array> {
+  checkSseCapacity();
+  openStreams++;
   const encoder = new TextEncoder();
   const stop = new AbortController();
   let timers: NodeJS.Timeout[] = [];
   let closed = false;
+  let counted = true;
+  const release = () => {
+    if (counted) openStreams--;
+    counted = false;
+  };
   return new ReadableStream<Uint8Array>({
     start(controller) {
       const close = () => {
         if (closed) return;
         closed = true;
+        release();
         stop.abort();
         timers.forEach(clearTimeout);
         timers = [];
@@ -85,10 +120,13 @@ export function sseStream(
         signal: stop.signal,
       };
       produce(writer).then(close, (e: unknown) => {
+        // The detail (storage errors name accounts and tables) goes to the log, not to the client.
+        const err = e instanceof Error ? e : new Error(String(e));
+        opts.logError?.(`SSE stream failed: ${err.stack ?? err.message}`);
         write(
           formatSseEvent({
             event: 'error',
-            data: JSON.stringify({ detail: (e as Error)?.message ?? 'error' }),
+            data: JSON.stringify({ detail: 'The stream failed; reconnect to resume from the last id.' }),
           }),
         );
         close();
@@ -96,6 +134,7 @@ export function sseStream(
     },
     cancel() {
       closed = true;
+      release();
       stop.abort();
       timers.forEach(clearTimeout);
     },

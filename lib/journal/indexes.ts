@@ -32,6 +32,16 @@ interface IndexRow {
 
 const cache = new Map<string, Map<string, IndexRow>>();
 
+/** Entries per index cache (VMs × days): the oldest inserted goes first, so memory stays bounded. */
+export const MAX_CACHED_INDEXES = 1000;
+
+function cacheSet<K, V>(map: Map<K, V>, key: K, value: V): V {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > MAX_CACHED_INDEXES) map.delete(map.keys().next().value!);
+  return value;
+}
+
 const rowKeyOf = (kind: 'u' | 'b', name: string) => `${kind}|${escapeKeyPart(name)}`;
 
 const locks = new Map<string, Promise<unknown>>();
@@ -53,6 +63,7 @@ function isWriteConflict(e: unknown): boolean {
   return (
     err.statusCode === 409 ||
     err.statusCode === 412 ||
+    err.statusCode === 404 || // rows deleted with their VM (forget.ts) while this process cached them
     /condition specified in the request was not satisfied|already exists/i.test(err.message ?? '')
   );
 }
@@ -83,7 +94,7 @@ async function updateIndexesNow(vm: string, bucket: string, records: JournalReco
     const chunk = entries.slice(i, i + 100);
     for (let attempt = 0; ; attempt++) {
       let rows = cache.get(key);
-      if (!rows) cache.set(key, (rows = await loadRows(table, pk)));
+      if (!rows) rows = cacheSet(cache, key, await loadRows(table, pk));
       const next = new Map<string, IndexRow>();
       const actions: TransactionAction[] = chunk.map(([rk, d]) => {
         const old = rows.get(rk);
@@ -177,7 +188,7 @@ export function readIndex(vm: string, nowMs = Date.now()): Promise<VmIndex> {
   const hit = readCache.get(vm);
   if (hit && nowMs - hit.at < READ_TTL_MS) return hit.index;
   const index = loadIndex(vm, nowMs);
-  readCache.set(vm, { at: nowMs, index });
+  cacheSet(readCache, vm, { at: nowMs, index });
   index.catch(() => readCache.delete(vm));
   return index;
 }
@@ -264,6 +275,19 @@ export async function readBucketSummary(
 export function invalidateIndexRead(vm: string): void {
   readCache.delete(vm);
 }
+
+/** Drops this process's cached index rows and reads of a VM (its journal was deleted). */
+export function forgetIndexes(vm: string): void {
+  const pk = indexPartition(vm);
+  for (const key of cache.keys()) if (key.endsWith(`/${pk}`)) cache.delete(key);
+  readCache.delete(vm);
+}
+
+/** Entries in the index caches (tests check they stay bounded). */
+export const cachedIndexCount = (): { rows: number; reads: number } => ({
+  rows: cache.size,
+  reads: readCache.size,
+});
 
 export function resetIndexesForTests(): void {
   cache.clear();

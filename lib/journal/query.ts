@@ -47,12 +47,15 @@ export interface QueryResult {
   more: boolean;
   /** Table requests issued. */
   requests: number;
+  /** Ascending only, when the page is not full: the highest RowKey read, matching or not (a live tail
+   * with a `grep` that matches nothing resumes after it instead of rescanning the range). */
+  scannedTo?: string;
 }
 
 type Row = TableEntityResult<Record<string, unknown>>;
 
 export async function queryJournal(vm: string, q: JournalQuery, nowMs = Date.now()): Promise<QueryResult> {
-  const stats = { requests: 0 };
+  const stats: ReadStats = { requests: 0 };
   // Bounds as RowKeys: lo inclusive, hi exclusive ('~' sorts after every offset).
   let lo = q.sinceUsec !== undefined ? offsetAtTime(q.sinceUsec) : '';
   if (q.after && q.after + '\u0000' > lo) lo = q.after + '\u0000';
@@ -87,7 +90,18 @@ export async function queryJournal(vm: string, q: JournalQuery, nowMs = Date.now
     if (q.order === 'desc') merged.reverse();
     items.push(...merged.slice(0, remaining));
   }
-  return { items, more: items.length >= q.limit, requests: stats.requests };
+  const more = items.length >= q.limit;
+  return {
+    items,
+    more,
+    requests: stats.requests,
+    ...(q.order === 'asc' && !more && stats.scannedTo ? { scannedTo: stats.scannedTo } : {}),
+  };
+}
+
+interface ReadStats {
+  requests: number;
+  scannedTo?: string;
 }
 
 /** The VM view's packs (entity.ts) are filtered here, not in the service; `packed` is set for it. */
@@ -113,7 +127,7 @@ async function readAsc(
   hi: string,
   q: JournalQuery,
   want: number,
-  stats: { requests: number },
+  stats: ReadStats,
 ): Promise<StoredEntry[]> {
   const out: StoredEntry[] = [];
   const pageSize = Math.min(1000, q.grep ? Math.max(want * 4, 100) : want);
@@ -127,6 +141,8 @@ async function readAsc(
   try {
     for await (const page of pages) {
       stats.requests++;
+      for (const row of page)
+        if (row.rowKey! < hi && row.rowKey! > (stats.scannedTo ?? '')) stats.scannedTo = row.rowKey!;
       pending.push(...entryRows(page, packed, lo, hi, q, seen));
       // Packs overlap only within a slot: entries before the slot of the last pack read are final.
       const last = page.at(-1)?.rowKey;

@@ -16,6 +16,7 @@
 // once in storage).
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 
+import { AppError } from '../errors';
 import { tableClient } from '../storage';
 import { bucketOf, bucketTable, noteBucket, retainedRange } from './buckets';
 import { chunkProps, encodeJson, type EntryEntity, fieldsToJson, packRecords } from './entity';
@@ -23,6 +24,7 @@ import type { JournalRecord } from './entry';
 import { overflowPartition, unitPartition, vmPartition } from './keys';
 
 const MAX_BATCH_OPS = 100;
+const MAX_CONFLICT_ROUNDS = 8;
 /** A transaction body is limited to 4 MiB; keep a margin for the multipart framing. */
 const MAX_BATCH_BYTES = 3 * 1024 * 1024;
 const CONCURRENCY = 8;
@@ -151,7 +153,13 @@ async function createOrResolve(table: TableClient, batch: Op[], result: WriteRes
       );
       return new Set(pending);
     } catch (e) {
-      if (!isConflict(e) || attempt >= 3) throw e;
+      if (!isConflict(e)) throw e;
+      // Each round removes the rows found to exist, so only writers racing on the same rows again and
+      // again get here: not a server fault, and a retry a moment later converges.
+      if (attempt >= MAX_CONFLICT_ROUNDS)
+        throw new AppError('Busy', 503, 'Concurrent writes of the same entries; retry.', undefined, {
+          'Retry-After': '1',
+        });
     }
     const pk = pending[0]!.entity.partitionKey;
     const keys = pending.map((o) => o.entity.rowKey).sort();

@@ -14,7 +14,7 @@ export const eventsFragment: OpenApiFragment = {
         operationId: 'listEvents',
         summary: 'Events oldest first after an id (default: the latest page); with watch=true an SSE stream',
         description:
-          'Ids increase with time but are not consecutive. The `Link: rel="next"` header gives the next page. With `watch=true` new events stream as Server-Sent Events (`id:` = event id, `data:` = the event); reconnect with `Last-Event-ID` (or `after`) to resume. Each instance of the app makes its events visible in id order; with several instances, an event can appear a moment after one with a larger id: the watch looks back 5 s for such events and sends them late, and a client paging with `after` should re-read the last few seconds.',
+          'Ids increase with time but are not consecutive. The `Link: rel="next"` header gives the next page. With `watch=true` new events stream as Server-Sent Events (`id:` = event id, `data:` = the event); reconnect with `Last-Event-ID` (or `after`) to resume. At most 100 live streams (event watches and journal tails) per instance: above that 429 with Retry-After. Each instance of the app makes its events visible in id order; with several instances, an event can appear a moment after one with a larger id: the watch looks back 5 s for such events and sends them late, and a client paging with `after` should re-read the last few seconds.',
         parameters: [
           { name: 'after', in: 'query', schema: { type: 'string', pattern: idPattern } },
           {
@@ -34,6 +34,9 @@ export const eventsFragment: OpenApiFragment = {
             },
           },
           '400': problemResponse('Bad query parameter'),
+          '429': problemResponse(
+            'watch=true: this instance serves its maximum of live streams; see Retry-After',
+          ),
         },
       },
     },

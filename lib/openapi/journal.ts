@@ -18,6 +18,11 @@ const q = (
   schema,
   ...extra,
 });
+/** /units and /boots: keyset pages (a cursor resumes after the last item of the previous page). */
+const indexPaging = [
+  q('limit', 'Page size', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+  q('cursor', 'Opaque cursor from nextLink'),
+];
 const ingestResult = {
   type: 'object',
   required: ['accepted', 'duplicates', 'expired', 'lastCursor'],
@@ -121,9 +126,11 @@ export const journalFragment: OpenApiFragment = {
           q('format', 'json (default), ndjson, or short (= journalctl -o short)', {
             enum: ['json', 'ndjson', 'short'],
           }),
-          q('follow', 'Live tail as text/event-stream; ends within 200 s, reconnect with Last-Event-ID', {
-            enum: ['true', 'false'],
-          }),
+          q(
+            'follow',
+            'Live tail as text/event-stream; ends within 200 s, reconnect with Last-Event-ID. At most 100 live streams (tails and event watches) per instance: above that 429 with Retry-After. Entries are sent in arrival order: one newer than everything sent so far whatever its age, one up to 10 s late after newer ones, one dated in the future when it arrives (it does not hold back later real ones); a reconnect may repeat entries of the last 10 s (same id). On a failure the stream sends `event: error` with a generic detail; reconnect.',
+            { enum: ['true', 'false'] },
+          ),
           q('after', 'Offset to resume after (as Last-Event-ID)'),
           { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } },
         ],
@@ -138,6 +145,10 @@ export const journalFragment: OpenApiFragment = {
             },
           },
           '400': problemResponse('Invalid or unknown query parameter'),
+          '404': problemResponse('No such VM (never created, or deleted with its journal)'),
+          '429': problemResponse(
+            'follow=true: this instance serves its maximum of live streams; see Retry-After',
+          ),
         },
       },
     },
@@ -166,10 +177,12 @@ export const journalFragment: OpenApiFragment = {
       get: {
         tags: ['journal'],
         operationId: 'listJournalUnits',
-        summary: 'Units seen, with entry counts and first/last time',
-        parameters: [vmName],
+        summary: 'Units seen, with entry counts and first/last time; in name order, paged',
+        parameters: [vmName, ...indexPaging],
         responses: {
           '200': { description: 'Units', content: { 'application/json': { schema: listOf('JournalUnit') } } },
+          '400': problemResponse('Bad limit or cursor'),
+          '404': problemResponse('No such VM'),
         },
       },
     },
@@ -177,13 +190,15 @@ export const journalFragment: OpenApiFragment = {
       get: {
         tags: ['journal'],
         operationId: 'listJournalBoots',
-        summary: 'Boots seen, like journalctl --list-boots',
-        parameters: [vmName],
+        summary: 'Boots seen, like journalctl --list-boots; paged',
+        parameters: [vmName, ...indexPaging],
         responses: {
           '200': {
             description: 'Boots, oldest first',
             content: { 'application/json': { schema: listOf('JournalBoot') } },
           },
+          '400': problemResponse('Bad limit or cursor'),
+          '404': problemResponse('No such VM'),
         },
       },
     },

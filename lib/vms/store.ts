@@ -5,8 +5,9 @@
 // wrote since) is one conditional write instead of a read and a write; a stale copy only costs a 412.
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 
-import { badRequest, conflict, validationFailed } from '../errors';
+import { AppError, badRequest, conflict, validationFailed } from '../errors';
 import { tableClient } from '../storage';
+import { isVmName } from './names';
 import type { VmRecord } from './record';
 import { VM_STATUSES, type VmStatus } from './status';
 
@@ -151,7 +152,15 @@ export async function updateVm(
       stored = undefined;
     }
   }
-  throw conflict(`The VM '${name}' is being changed by many requests at once; try again.`);
+  // Not the caller's fault and not final: tell it when to come back (a 409 would say "your request
+  // conflicts with the VM's state", which it does not).
+  throw new AppError(
+    'Busy',
+    503,
+    `The VM '${name}' is being changed by many requests at once; try again in a second.`,
+    undefined,
+    { 'Retry-After': '1' },
+  );
 }
 
 export interface ListVmsOptions {
@@ -160,12 +169,15 @@ export interface ListVmsOptions {
   cursor?: string;
 }
 
-const encodeCursor = (token: string) => Buffer.from(JSON.stringify({ t: token })).toString('base64url');
+// The cursor is the last name of the page (keyset paging), not the service's continuation token: a
+// token is opaque to us, and one a client made up (valid base64, bad inside) failed in the SDK or the
+// service as a 500. A name is checked like any other input.
+const encodeCursor = (after: string) => Buffer.from(JSON.stringify({ a: after })).toString('base64url');
 
 function decodeCursor(cursor: string): string {
   try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t?: unknown };
-    if (typeof v.t === 'string' && v.t.length > 0 && v.t.length < 4096) return v.t;
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown } | null;
+    if (v && typeof v.a === 'string' && isVmName(v.a)) return v.a;
   } catch {
     /* reported below */
   }
@@ -174,14 +186,16 @@ function decodeCursor(cursor: string): string {
 
 /** One page of records in name order; `next` is an opaque cursor for the following page. */
 export async function listVms(o: ListVmsOptions): Promise<{ items: VmRecord[]; next?: string }> {
-  const t = await table();
   const statuses = o.status ?? [];
   for (const s of statuses) if (!VM_STATUSES.includes(s)) throw badRequest(`Unknown status ${s}`);
+  const after = o.cursor ? decodeCursor(o.cursor) : undefined;
+  const t = await table();
   const filter = [`PartitionKey eq '${PK}'`];
+  if (after) filter.push(`RowKey gt '${after.replaceAll("'", "''")}'`);
   if (statuses.length > 0) filter.push(`(${statuses.map((s) => `status eq '${s}'`).join(' or ')})`);
   const query = { queryOptions: { filter: filter.join(' and ') } };
   const items: VmRecord[] = [];
-  let token = o.cursor ? decodeCursor(o.cursor) : undefined;
+  let token: string | undefined;
   // A filtered query may return short (even empty) pages with a continuation: keep reading, each time
   // at most what is missing, until the page is full or the table is exhausted.
   do {
@@ -194,5 +208,6 @@ export async function listVms(o: ListVmsOptions): Promise<{ items: VmRecord[]; n
     for (const e of page) items.push(fromEntity(e));
     token = page.continuationToken;
   } while (items.length < o.limit && token);
-  return { items, ...(token ? { next: encodeCursor(token) } : {}) };
+  const last = items.at(-1);
+  return { items, ...(token && last ? { next: encodeCursor(last.name) } : {}) };
 }

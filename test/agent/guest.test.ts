@@ -13,6 +13,7 @@ import { renderCloudInit } from '../../lib/agent/cloud-init';
 import { rotateIngestToken } from '../../lib/ingest-token';
 import { createGuestRunner, type GuestInfo, type SimulatedGuest } from '../../local/guest';
 import { eventually, type TestRuntime } from '../helpers/runtime';
+import { addVmRecord } from '../helpers/vm-record';
 import { startIngestion, storedEntries } from './helpers';
 
 const run = promisify(execFile);
@@ -31,6 +32,7 @@ describe('simulated guest', () => {
 
   it('runs the agent from customData; the journal is queryable by unit; power cycles keep the cursor', async () => {
     const vmName = `guest-${process.pid}`;
+    await addVmRecord(vmName); // the journal's read routes answer 404 for an unknown VM
     const customData = renderCloudInit({
       vmName,
       ingestUrl: t.url(`/api/vms/${vmName}/journal`),

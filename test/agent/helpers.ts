@@ -12,6 +12,7 @@ import { bootEntries, type GuestIdentity, Trickle } from '../../local/guest/entr
 import type { JournalFields } from '../../local/guest/export-format';
 import { JournalWriter } from '../../local/guest/journal-writer';
 import { eventually, startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { addVmRecord } from '../helpers/vm-record';
 import { useStorage } from '../journal/helpers';
 
 const run = promisify(execFile);
@@ -106,6 +107,7 @@ export async function makeAgentRig(
   const runDir = join(dir, 'run');
   for (const d of [journalDir, stateDir, runDir]) mkdirSync(d, { mode: 0o700 });
   const tokenFile = join(dir, 'ingest-token');
+  await addVmRecord(vm); // the journal's read routes answer 404 for an unknown VM
   writeFileSync(tokenFile, `${await rotateIngestToken(vm)}\n`, { mode: 0o600 });
   const writer = new JournalWriter(journalDir);
   const id: GuestIdentity = {

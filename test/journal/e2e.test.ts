@@ -13,6 +13,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 import { rotateIngestToken } from '../../lib/ingest-token';
 import { LocalRuntime } from '../../local/runtime';
+import { addVmRecord } from '../helpers/vm-record';
 import {
   BOOT_A,
   BOOT_B,
@@ -59,6 +60,7 @@ describe('journal end to end (local runtime)', () => {
       env: { TZ: 'UTC' },
     });
     useStorage(rt.storageConnectionString);
+    await addVmRecord(vm);
     token = await rotateIngestToken(vm);
     file = makeJournalFile(dir, sampleEntries(start, { big: true }));
   });

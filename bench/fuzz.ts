@@ -1,0 +1,93 @@
+// Property-based fuzzing of the journal body parsers (JSON array, NDJSON, export format) and of the read
+// routes' query parameters, for many more cases than `npm test` runs (test/hostile/fuzz.test.ts runs a
+// fixed-seed slice of the same properties, test/hostile/fuzz-properties.ts). Not run by CI.
+//   npm run bench:fuzz                    # 120,000 cases (35k per parser, 15k queries)
+//   FUZZ_CASES=10000 npm run bench:fuzz   # cases per parser (queries: 3/7 of it)
+//   FUZZ_SEED=42 npm run bench:fuzz       # a fixed first seed (each batch adds one)
+// Prints, per target, the cases run, the failures (a crash, a 5xx, or an outcome that depends on
+// chunking) with the first counterexample, and the rate; exits 1 on any failure.
+import fc from 'fast-check';
+
+import { toRecord } from '../lib/journal/entry';
+import type { RawEntry } from '../lib/journal/fields';
+import { updateIndexes } from '../lib/journal/indexes';
+import { writeRecords } from '../lib/journal/table-store';
+import { addVmRecord } from '../test/helpers/vm-record';
+import { bodyProperty, queryProperty } from '../test/hostile/fuzz-properties';
+import { startStorage } from '../test/journal/helpers';
+
+const PER_PARSER = Number(process.env.FUZZ_CASES ?? 35_000);
+const QUERIES = Math.round((PER_PARSER * 3) / 7);
+const FIRST_SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
+const BATCH = 5_000;
+
+interface Outcome {
+  target: string;
+  cases: number;
+  failures: number;
+  first?: string;
+  ms: number;
+}
+
+async function run(target: string, total: number, property: () => fc.IAsyncProperty<unknown[]>) {
+  const out: Outcome = { target, cases: 0, failures: 0, ms: 0 };
+  const t0 = performance.now();
+  for (let seed = FIRST_SEED; out.cases < total; seed++) {
+    const numRuns = Math.min(BATCH, total - out.cases);
+    const r = await fc.check(property() as fc.IAsyncProperty<[unknown]>, { seed, numRuns });
+    out.cases += r.numRuns;
+    if (r.failed) {
+      out.failures++;
+      out.first ??= `seed ${seed}: ${fc.stringify(r.counterexample)}: ${String((r.errorInstance as Error)?.message ?? '').slice(0, 300)}`;
+      // fast-check stops a batch at its first failure: the rest of the batch runs under the next seed.
+    }
+  }
+  out.ms = performance.now() - t0;
+  return out;
+}
+
+async function main(): Promise<void> {
+  const storage = await startStorage();
+  try {
+    await addVmRecord('fuzz-vm');
+    const now = Date.now() * 1000;
+    const recs = Array.from({ length: 50 }, (_, i) => {
+      const raw: RawEntry = new Map(
+        Object.entries({
+          __CURSOR: `s=z;i=${i + 1};b=${String(i % 3).repeat(32)}`,
+          __REALTIME_TIMESTAMP: String(now - (50 - i) * 1_000_000),
+          _SYSTEMD_UNIT: `u${i % 4}.service`,
+          PRIORITY: String(i % 8),
+          MESSAGE: `fuzz line ${i}`,
+        }).map(([k, v]) => [k, [v]]),
+      );
+      return toRecord(raw, i);
+    });
+    const w = await writeRecords('fuzz-vm', recs);
+    await updateIndexes(
+      'fuzz-vm',
+      new Date(now / 1000).toISOString().slice(0, 10).replaceAll('-', ''),
+      w.stored,
+    );
+
+    console.log(`fuzz: first seed ${FIRST_SEED}, ${PER_PARSER} cases per parser, ${QUERIES} queries`);
+    const results: Outcome[] = [];
+    for (const format of ['json', 'ndjson', 'export'] as const)
+      results.push(await run(`${format} body`, PER_PARSER, () => bodyProperty(format)));
+    results.push(await run('query parameters', QUERIES, () => queryProperty('fuzz-vm')));
+    console.log('target            cases    failures  cases/s');
+    for (const r of results)
+      console.log(
+        `${r.target.padEnd(17)} ${String(r.cases).padStart(7)}  ${String(r.failures).padStart(8)}  ${Math.round((r.cases / r.ms) * 1000)}`,
+      );
+    const cases = results.reduce((n, r) => n + r.cases, 0);
+    const failures = results.reduce((n, r) => n + r.failures, 0);
+    console.log(`total             ${String(cases).padStart(7)}  ${String(failures).padStart(8)}`);
+    for (const r of results) if (r.first) console.log(`first failure, ${r.target}: ${r.first}`);
+    process.exitCode = failures ? 1 : 0;
+  } finally {
+    await storage.dispose();
+  }
+}
+
+void main();
