@@ -7,7 +7,7 @@
 //  - fields: one entry with millions of tiny fields (refused at 32 MiB of JSON text);
 //  - export: the stock uploader's route, one text field the size of the bomb (kept up to 2 MiB);
 //  - entries: valid 1 KiB entries back to back (stored at the byte budget; the read waits on storage).
-// Each request is ended after BOMB_SECONDS (default 20) if the server has not answered. RSS is sampled
+// BOMBS=a,b runs only those. Each request is ended after BOMB_SECONDS (default 20) if the server has not answered. RSS is sampled
 // every 50 ms; printed: the baseline after start-up, the peak during the bombs, and the decompressed
 // bytes the server read. The clients' own memory is a few MB of compressed bodies.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -84,13 +84,16 @@ async function main() {
     const entry = () =>
       `${JSON.stringify({ __CURSOR: cursor('e', ++seq), __REALTIME_TIMESTAMP: String(now + seq), MESSAGE: 'e'.repeat(1000) })}\n`;
     const entries = Array.from({ length: 1024 }, entry).join('');
-    const bodies = {
+    const all: Record<string, Buffer> = {
       blank: await bomb('', '\n', ''),
       string: await bomb(`${headJson('s')},"MESSAGE":"`, 'a', '"}\n'),
       fields: await bomb(headJson('f'), ',"F":"x"', '}\n'),
       export: await bomb(`__CURSOR=${cursor('x')}\n__REALTIME_TIMESTAMP=${now}\nMESSAGE=`, 'a', '\n\n'),
       entries: await bomb('', entries, ''),
     };
+    // BOMBS=fields,string runs only those.
+    const only = process.env.BOMBS?.split(',');
+    const bodies = Object.fromEntries(Object.entries(all).filter(([k]) => !only || only.includes(k)));
     for (const [k, b] of Object.entries(bodies))
       console.log(`bomb ${k}: ${b.length} bytes gzip → ${BOMB_MIB} MiB`);
     await new Promise((r) => setTimeout(r, 2000));

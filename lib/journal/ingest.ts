@@ -215,11 +215,25 @@ async function capUnits(vm: string, records: JournalRecord[], maxUnits: number, 
   }
 }
 
+/** Compressed bytes handed to gunzip at a time. zlib inflates a whole write before it looks at
+ * backpressure, and deflate reaches ~1,000:1, so a 64 KiB piece of a gzip bomb became ~64 MiB held at
+ * once; 4 KiB pieces hold at most ~4 MiB. */
+const GUNZIP_PIECE = 4096;
+
 async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const z = createGunzip();
+  let stopped = false;
   const feed = (async () => {
     try {
-      for await (const chunk of source) if (!z.write(chunk)) await new Promise((r) => z.once('drain', r));
+      for await (const chunk of source)
+        for (let at = 0; at < chunk.length; at += GUNZIP_PIECE) {
+          if (stopped) return; // ends the body's iterator: the rest of the body is not read here
+          if (!z.write(chunk.subarray(at, at + GUNZIP_PIECE)))
+            await new Promise((r) => {
+              z.once('drain', r);
+              z.once('close', r);
+            });
+        }
       z.end();
     } catch (e) {
       z.destroy(e as Error);
@@ -236,8 +250,11 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8A
       [{ field: 'Content-Encoding', message: 'invalid gzip data' }],
     );
   } finally {
+    // Stopped early (a refused entry, a bound): not awaited, a client still sending must not hold the
+    // answer (before, this waited for the whole body, and a destroyed stream never drains).
+    stopped = true;
     z.destroy();
-    await feed;
+    void feed;
   }
 }
 
