@@ -165,6 +165,21 @@ describe('streaming ingestion', () => {
     assert.equal(note?.message.split(': ')[1], (JSON.parse(good[1]!) as { __CURSOR: string }).__CURSOR);
   });
 
+  it('a refused entry is answered at once, while the client is still sending (gzip)', async () => {
+    const vm = vmName();
+    const s = openStream(t.url(`/api/vms/${vm}/journal?stream=true`), await rotateIngestToken(vm));
+    await s.send(member([entry('one'), '{"__CURSOR": not JSON}']));
+    await s.send(member([entry('more, still coming')]));
+    // The body is not ended: the answer must not wait for it (it used to, until the client gave up).
+    const a = await Promise.race([
+      s.answer,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000)),
+    ]);
+    assert.equal(a?.status, 400, 'answered within 5 s while the body is still open');
+    assert.match(a.body, /entries\[1\]: invalid JSON/);
+    s.end().catch(() => undefined);
+  });
+
   it('stream must be true or false', async () => {
     const vm = vmName();
     const res = await fetch(t.url(`/api/vms/${vm}/journal?stream=yes`), {
