@@ -4,13 +4,15 @@
 // poison entries (a 3 MiB line, 1,100 fields, an entry the server refuses).
 // Every case ends with stored == journal (but for a refused entry), no duplicate cursors.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 
 import { rotateIngestToken } from '../../lib/ingest-token';
 import { eventually, type TestRuntime } from '../helpers/runtime';
 import { ChaosProxy } from './chaos-proxy';
-import { type AgentRig, journalCursors, makeAgentRig, startIngestion, storedEntries } from './helpers';
+import { type AgentRig, makeAgentRig, startIngestion, storedEntries } from './helpers';
 
 describe('journal agent under failures', () => {
   let t: TestRuntime;
@@ -158,8 +160,17 @@ describe('journal agent under failures', () => {
     await r.write(20);
     await r.write(1, () => ({ MESSAGE: 'from the far future', __REALTIME_TIMESTAMP: '10000000000000000' }));
     await r.write(20);
-    const journal = await journalCursors(r.journalDir);
-    const poison = journal.at(-21)!;
+    // Found by its message (journalctl may order an entry dated 2286 last), once the writer flushed it.
+    const poison = await eventually(async () => {
+      const { stdout } = await promisify(execFile)('journalctl', [
+        `--directory=${r.journalDir}`,
+        '-q',
+        '-o',
+        'json',
+        'MESSAGE=from the far future',
+      ]);
+      return stdout.trim() ? (JSON.parse(stdout.trim()) as { __CURSOR: string }).__CURSOR : undefined;
+    }, 10_000);
     await r.waitInSync(30_000, [], [poison]);
     assert.ok(
       r.logs.some((l) => l.includes(`skipped entry ${poison}: refused by the server (HTTP 400`)),
