@@ -229,9 +229,14 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8A
         for (let at = 0; at < chunk.length; at += GUNZIP_PIECE) {
           if (stopped) return; // ends the body's iterator: the rest of the body is not read here
           if (!z.write(chunk.subarray(at, at + GUNZIP_PIECE)))
-            await new Promise((r) => {
-              z.once('drain', r);
-              z.once('close', r);
+            await new Promise<void>((r) => {
+              const done = () => {
+                z.off('drain', done);
+                z.off('close', done);
+                r();
+              };
+              z.on('drain', done);
+              z.on('close', done);
             });
         }
       z.end();
