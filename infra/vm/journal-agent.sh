@@ -305,6 +305,38 @@ save_cursor() {
     die "cannot write $CURSOR_FILE"
 }
 
+# --- refusals --------------------------------------------------------------------------------------
+# A refusal that names an entry (400, or 413 for one entry above what the server takes; the server
+# stores every entry journald produces, cutting long values, so this is a broken or hostile entry) is
+# permanent: retrying would stop shipping for good. The entries before it were stored (the answer
+# says how many and the last one's cursor; the stream started after the saved cursor), so the named
+# entry is the one after that: its cursor goes to this machine's journal (stderr, level warning), it is
+# saved as if sent, and shipping goes on after it. Returns 1 if the answer names no entry.
+skip_refused() {
+  case $status in 400 | 413) ;; *) return 1 ;; esac
+  index=$(sed -n 's/.*"field":"entries\[\([0-9]*\)\].*/\1/p' "$RESP" | head -n 1)
+  [ -n "$index" ] || return 1
+  ref=$cursor
+  if [ "$index" -gt 0 ]; then
+    ref=$(sed -n 's/.*last stored cursor: \([^"]*\)".*/\1/p' "$RESP" | head -n 1)
+    [ -n "$ref" ] || return 1
+  fi
+  if [ -n "$ref" ]; then
+    # shellcheck disable=SC2086
+    skipped=$(journalctl $JOURNALCTL_ARGS --quiet --no-pager --merge --after-cursor="$ref" -o json \
+      --output-fields=__CURSOR 2>"$JERR" | sed -n 's/.*"__CURSOR":"\([^"]*\)".*/\1/p;q')
+  else
+    # shellcheck disable=SC2086
+    skipped=$(journalctl $JOURNALCTL_ARGS --quiet --no-pager $reader_args -o json --output-fields=__CURSOR \
+      2>"$JERR" | sed -n 's/.*"__CURSOR":"\([^"]*\)".*/\1/p;q')
+  fi
+  [ -n "$skipped" ] || return 1
+  log 4 "skipped entry $skipped: refused by the server ($why)"
+  save_cursor "$skipped"
+  cursor=$skipped from_head=0
+  return 0
+}
+
 # --- backoff ---------------------------------------------------------------------------------------
 failures=0
 backoff() {
@@ -340,9 +372,11 @@ else
 fi
 
 while :; do
+  reader_args=
   if [ -n "$cursor" ]; then
     start_reader "$cursor" --merge --cursor="$cursor"
   elif [ "$from_head" = 1 ]; then
+    reader_args=--merge
     start_reader "" --merge
   else
     # First start: from the first entry of the current boot (kept: there is no saved entry to drop).
@@ -353,6 +387,7 @@ while :; do
       backoff "cannot read the current boot: $(head -c 300 "$JERR")"
       continue
     fi
+    reader_args="--merge --cursor=$first"
     start_reader "" --merge --cursor="$first"
   fi
   what=end failed=0
@@ -370,9 +405,12 @@ while :; do
   stop_reader
   if [ "$failed" = 1 ]; then
     # Read again from the saved cursor: the server ignores the entries it already stored.
-    # 413 (a front end's body limit, or one entry above the server's limit): streams of at most half
-    # what the refused one carried; once a stream is a single chunk, chunks of half the size.
-    if [ "$status" = 413 ] && { [ "$s_chunks" -gt 1 ] || [ "$MAX_ENTRIES" -gt 1 ]; }; then
+    # A refusal naming an entry: skip it (above). 413 without one (a front end's body limit): streams
+    # of at most half what the refused one carried; once a stream is a single chunk, chunks of half
+    # the size.
+    if skip_refused; then
+      continue
+    elif [ "$status" = 413 ] && { [ "$s_chunks" -gt 1 ] || [ "$MAX_ENTRIES" -gt 1 ]; }; then
       [ "$s_bytes" -lt 2 ] || STREAM_MAX_BYTES=$((s_bytes / 2))
       if [ "$s_chunks" -le 1 ]; then
         MAX_ENTRIES=$(((MAX_ENTRIES + 1) / 2)) MAX_BYTES=$(((MAX_BYTES + 1) / 2))

@@ -65,7 +65,18 @@ function requiredText(fields: RawEntry, name: string, index: number): string {
   return v;
 }
 
+/** Longest unit name kept (UTF-16 units): a longer one (UNIT= and SYSLOG_IDENTIFIER= are the client's)
+ * is cut to this, the most a query's `unit=` takes; the entry's fields keep the whole value. */
+export const MAX_UNIT_CHARS = 512;
+
 export function unitOf(fields: RawEntry): string {
+  const unit = unitField(fields);
+  if (unit.length <= MAX_UNIT_CHARS) return unit;
+  const last = unit.charCodeAt(MAX_UNIT_CHARS - 1);
+  return unit.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX_UNIT_CHARS - 1 : MAX_UNIT_CHARS);
+}
+
+function unitField(fields: RawEntry): string {
   const unit = textOf(fields, '_SYSTEMD_UNIT') || textOf(fields, 'UNIT');
   if (unit) return unit;
   if (textOf(fields, '_TRANSPORT') === 'kernel') return 'kernel';

@@ -2,8 +2,11 @@
 // them with the entries they describe. Rows: `u|<unit>` and `b|<boot id>` with {name, count, first, last}.
 // An ingest request updates all its rows of one bucket in one entity-group transaction, with ETags
 // remembered from the previous update (no read in the steady state; a 412/409 reloads and retries).
-// Counts are of newly stored entries; a process that dies between the entry write and this update
-// leaves its count short by that batch (the entries themselves are safe).
+// Retry-safe: every record a request wrote (new or already stored) is folded in: first/last are a
+// min/max, and a row that does not exist yet counts all of the request's entries (none of them was
+// counted: its row would exist), an existing row only the new ones; an update that changes nothing is
+// not written. So a request retried after a try that died between the entry write and this update
+// creates the missing unit and boot rows; only an existing row's count stays short by that batch.
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 
 import { tableClient } from '../storage';
@@ -46,12 +49,18 @@ const rowKeyOf = (kind: 'u' | 'b', name: string) => `${kind}|${escapeKeyPart(nam
 
 const locks = new Map<string, Promise<unknown>>();
 
-/** Folds newly stored records of one bucket into its index rows. Returns the transactions issued.
- * Updates of one VM and bucket are serialized within a process; across instances ETags arbitrate. */
-export function updateIndexes(vm: string, bucket: string, records: JournalRecord[]): Promise<number> {
+/** Folds the records a request wrote to one bucket (`fresh`: the newly stored ones) into its index rows.
+ * Returns the transactions issued. Updates of one VM and bucket are serialized within a process;
+ * across instances ETags arbitrate. */
+export function updateIndexes(
+  vm: string,
+  bucket: string,
+  records: JournalRecord[],
+  fresh: ReadonlySet<JournalRecord> = new Set(records),
+): Promise<number> {
   if (records.length === 0) return Promise.resolve(0);
   const key = `${bucket}/${vm}`;
-  const run = (locks.get(key) ?? Promise.resolve()).then(() => updateIndexesNow(vm, bucket, records));
+  const run = (locks.get(key) ?? Promise.resolve()).then(() => updateIndexesNow(vm, bucket, records, fresh));
   const tail = run.catch(() => undefined);
   locks.set(key, tail);
   void tail.then(() => locks.get(key) === tail && locks.delete(key));
@@ -68,23 +77,33 @@ function isWriteConflict(e: unknown): boolean {
   );
 }
 
-async function updateIndexesNow(vm: string, bucket: string, records: JournalRecord[]): Promise<number> {
-  const deltas = new Map<string, IndexRow>();
-  const fold = (kind: 'u' | 'b', name: string, t: number) => {
+async function updateIndexesNow(
+  vm: string,
+  bucket: string,
+  records: JournalRecord[],
+  fresh: ReadonlySet<JournalRecord>,
+): Promise<number> {
+  // count: the new entries; all: every entry of the request (the count of a row created now).
+  const deltas = new Map<string, IndexRow & { all: number }>();
+  const fold = (kind: 'u' | 'b', name: string, t: number, isNew: number) => {
     const rk = rowKeyOf(kind, name);
     const d = deltas.get(rk);
     if (d) {
-      d.count++;
+      d.count += isNew;
+      d.all++;
       d.first = Math.min(d.first, t);
       d.last = Math.max(d.last, t);
-    } else deltas.set(rk, { kind, name, count: 1, first: t, last: t });
+    } else deltas.set(rk, { kind, name, count: isNew, all: 1, first: t, last: t });
   };
   for (const r of records) {
-    fold('u', r.unit, r.realtimeUsec);
-    fold('b', r.bootId, r.realtimeUsec);
+    const isNew = fresh.has(r) ? 1 : 0;
+    fold('u', r.unit, r.realtimeUsec, isNew);
+    fold('b', r.bootId, r.realtimeUsec, isNew);
   }
   // Journal stats: hour rows of volume counters ride in the same transactions (lib/journal/stats.ts).
-  for (const [rk, d] of statsDeltas(records)) deltas.set(rk, d);
+  // They count newly stored entries only, so a re-sent request is not counted twice.
+  for (const [rk, d] of statsDeltas(records.filter((r) => fresh.has(r))))
+    deltas.set(rk, { ...d, all: d.count });
   const table = await tableClient(bucketTable(bucket));
   const pk = indexPartition(vm);
   const key = `${bucket}/${pk}`;
@@ -96,7 +115,12 @@ async function updateIndexesNow(vm: string, bucket: string, records: JournalReco
       let rows = cache.get(key);
       if (!rows) rows = cacheSet(cache, key, await loadRows(table, pk));
       const next = new Map<string, IndexRow>();
-      const actions: TransactionAction[] = chunk.map(([rk, d]) => {
+      const changed = chunk.filter(([rk, d]) => {
+        const old = rows.get(rk);
+        return !old || d.count > 0 || d.first < old.first || d.last > old.last;
+      });
+      if (changed.length === 0) break;
+      const actions: TransactionAction[] = changed.map(([rk, d]) => {
         const old = rows.get(rk);
         const row: IndexRow = old
           ? {
@@ -106,7 +130,14 @@ async function updateIndexesNow(vm: string, bucket: string, records: JournalReco
               last: Math.max(old.last, d.last),
               ...(d.stats ? { stats: mergeHourCounts(old.stats, d.stats) } : {}),
             }
-          : { ...d };
+          : {
+              kind: d.kind,
+              name: d.name,
+              count: d.all,
+              first: d.first,
+              last: d.last,
+              ...(d.stats ? { stats: d.stats } : {}),
+            };
         next.set(rk, row);
         const entity = {
           partitionKey: pk,
@@ -123,7 +154,7 @@ async function updateIndexesNow(vm: string, bucket: string, records: JournalReco
       try {
         const res = await table.submitTransaction(actions);
         res.subResponses.forEach((s, j) => {
-          const rk = chunk[j]![0];
+          const rk = changed[j]![0];
           rows.set(rk, { ...next.get(rk)!, ...(s.etag ? { etag: s.etag } : {}) });
         });
         if (res.subResponses.some((s) => !s.etag)) cache.delete(key);
@@ -138,6 +169,17 @@ async function updateIndexesNow(vm: string, bucket: string, records: JournalReco
   // This instance's own reads see its writes at once; other instances within READ_TTL_MS.
   readCache.delete(vm);
   return transactions;
+}
+
+/** The units the index of one VM and bucket lists (as this process last saw it; loaded if not cached). */
+export async function indexedUnits(vm: string, bucket: string): Promise<Set<string>> {
+  const pk = indexPartition(vm);
+  const key = `${bucket}/${pk}`;
+  let rows = cache.get(key);
+  if (!rows) cache.set(key, (rows = await loadRows(await tableClient(bucketTable(bucket)), pk)));
+  const units = new Set<string>();
+  for (const r of rows.values()) if (r.kind === 'u') units.add(r.name);
+  return units;
 }
 
 async function loadRows(table: TableClient, pk: string): Promise<Map<string, IndexRow>> {

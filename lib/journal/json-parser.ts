@@ -3,12 +3,35 @@
 // (tracking strings and nesting), so only one entry is held at a time; JSON.parse does the rest.
 // Values: string (text), number (its decimal text), null (elided by journalctl), an array of byte
 // numbers (binary), or an array of those (a repeated field), exactly what journalctl writes.
+// Long values (fields.ts LIMITS): the scanner keeps at most STRING_TEXT_MAX bytes of a string (and
+// KEEP_TEXT once the entry's text passes MAX_ENTRY_TEXT), skipping the rest as it arrives; the entry
+// then cuts values to what it stores and names them in _VMJ_TRUNCATED. Only an entry whose text stays
+// above HARD_ENTRY_TEXT after that (numbers: binary fields above ~8 MiB, or tens of thousands of
+// fields, which journald does not produce) is refused (413).
 import { entryTooLarge, invalidEntry, showName } from './errors';
-import { classifyBytes, type FieldValue, isValidFieldName, LIMITS, type RawEntry } from './fields';
+import {
+  classifyBytes,
+  EntryBuilder,
+  type FieldValue,
+  isValidFieldName,
+  LIMITS,
+  type RawEntry,
+} from './fields';
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 /** JSON text of one entry may be ~4× its bytes (binary as number arrays). */
 const MAX_ENTRY_TEXT = LIMITS.maxEntryBytes * 4;
+const HARD_ENTRY_TEXT = MAX_ENTRY_TEXT * 2;
+const STRING_TEXT_MAX = LIMITS.maxFieldBytes * 2;
+const KEEP_TEXT = LIMITS.keepBytes;
+
+/** A string value the scanner cut: its kept start and its size in the body (JSON-escaped bytes). */
+class Cut {
+  constructor(
+    readonly text: string,
+    readonly size: number,
+  ) {}
+}
 
 export async function* parseJsonEntries(source: AsyncIterable<Uint8Array>): AsyncGenerator<RawEntry> {
   let mode: 'unknown' | 'lines' | 'array' = 'unknown';
@@ -20,6 +43,16 @@ export async function* parseJsonEntries(source: AsyncIterable<Uint8Array>): Asyn
   let escaped = false;
   let parts: Buffer[] = [];
   let partBytes = 0;
+  // String cutting: whether the next string at depth 1 is a key; the current string's size and
+  // whether it is a value; \uXXXX digits still to come; whether its rest is being skipped; and the
+  // original sizes of this entry's cut values by their ordinal among its string values.
+  let expectKey = false;
+  let strBytes = 0;
+  let strIsValue = false;
+  let hexLeft = 0;
+  let dropping = false;
+  let valueOrdinal = 0;
+  let cuts = new Map<number, number>();
 
   const bad = (message: string) => invalidEntry(index, undefined, message);
 
@@ -30,21 +63,50 @@ export async function* parseJsonEntries(source: AsyncIterable<Uint8Array>): Asyn
       const c = chunk[i]!;
       if (depth > 0) {
         if (inString) {
-          if (escaped) escaped = false;
-          else if (c === 0x5c) escaped = true;
-          else if (c === 0x22) inString = false;
+          strBytes++;
+          if (!dropping && strIsValue && !escaped && hexLeft === 0 && (c & 0xc0) !== 0x80) {
+            const textSoFar = partBytes + (i - start);
+            if (strBytes > (textSoFar > MAX_ENTRY_TEXT ? KEEP_TEXT : STRING_TEXT_MAX) && c !== 0x22) {
+              // Keep what came so far; skip the rest of this string as it arrives.
+              parts.push(Buffer.from(chunk.subarray(start, i)));
+              partBytes += i - start;
+              dropping = true;
+            }
+          }
+          if (hexLeft > 0) hexLeft--;
+          else if (escaped) {
+            escaped = false;
+            if (c === 0x75) hexLeft = 4;
+          } else if (c === 0x5c) escaped = true;
+          else if (c === 0x22) {
+            inString = false;
+            if (dropping) {
+              dropping = false;
+              cuts.set(valueOrdinal, strBytes - 1);
+              start = i; // the closing quote
+            }
+          }
           continue;
         }
-        if (c === 0x22) inString = true;
+        if (c === 0x22) {
+          inString = true;
+          strBytes = 0;
+          strIsValue = depth > 1 || !expectKey;
+          if (strIsValue) valueOrdinal++;
+        } else if (depth === 1 && c === 0x3a) expectKey = false;
+        else if (depth === 1 && c === 0x2c) expectKey = true;
         else if (c === 0x7b || c === 0x5b) depth++;
         else if (c === 0x7d || c === 0x5d) {
           if (--depth === 0) {
             parts.push(chunk.subarray(start, i + 1));
             const text = Buffer.concat(parts).toString('utf8');
+            const cut = cuts;
             parts = [];
             partBytes = 0;
             start = -1;
-            yield toEntry(text, index);
+            cuts = new Map();
+            valueOrdinal = 0;
+            yield toEntry(text, index, cut);
             index++;
             needComma = mode === 'array';
           }
@@ -71,13 +133,14 @@ export async function* parseJsonEntries(source: AsyncIterable<Uint8Array>): Asyn
       }
       if (c !== 0x7b) throw bad('each entry must be a JSON object');
       depth = 1;
+      expectKey = true;
       start = i;
     }
-    if (depth > 0) {
+    if (depth > 0 && !dropping) {
       const piece = chunk.subarray(start);
       partBytes += piece.length;
-      if (partBytes > MAX_ENTRY_TEXT)
-        throw entryTooLarge(index, undefined, `entry exceeds ${MAX_ENTRY_TEXT} bytes of JSON`);
+      if (partBytes > HARD_ENTRY_TEXT)
+        throw entryTooLarge(index, undefined, `entry exceeds ${HARD_ENTRY_TEXT} bytes of JSON`);
       parts.push(Buffer.from(piece));
     }
   }
@@ -85,38 +148,34 @@ export async function* parseJsonEntries(source: AsyncIterable<Uint8Array>): Asyn
   if (mode === 'array' && !arrayClosed) throw bad('truncated: the JSON array is not closed');
 }
 
-function toEntry(text: string, index: number): RawEntry {
+function toEntry(text: string, index: number, cuts: Map<number, number>): RawEntry {
   let obj: unknown;
   try {
-    obj = JSON.parse(text);
+    let ordinal = 0;
+    // The values the scanner cut are found by their ordinal among string values (document order).
+    obj = cuts.size
+      ? JSON.parse(text, (_k, v: unknown) => {
+          if (typeof v !== 'string') return v;
+          const size = cuts.get(++ordinal);
+          return size === undefined ? v : new Cut(v, size);
+        })
+      : JSON.parse(text);
   } catch (e) {
     throw invalidEntry(index, undefined, `invalid JSON (${(e as Error).message})`);
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || obj instanceof Cut)
     throw invalidEntry(index, undefined, 'each entry must be a JSON object');
-  const entry: RawEntry = new Map();
-  let bytes = 0;
-  let count = 0;
+  const entry = new EntryBuilder();
   for (const [name, value] of Object.entries(obj as Record<string, unknown>)) {
     if (!isValidFieldName(name)) throw invalidEntry(index, undefined, `invalid field name ${showName(name)}`);
-    const values = fieldValues(value, index, name);
-    for (const v of values) {
-      const size = v === null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
-      if (size > LIMITS.maxFieldBytes)
-        throw entryTooLarge(index, name, `field exceeds ${LIMITS.maxFieldBytes} bytes`);
-      bytes += size;
-    }
-    count += values.length;
-    if (bytes > LIMITS.maxEntryBytes)
-      throw entryTooLarge(index, name, `entry exceeds ${LIMITS.maxEntryBytes} bytes`);
-    if (count > LIMITS.maxFieldsPerEntry)
-      throw entryTooLarge(index, name, `entry has more than ${LIMITS.maxFieldsPerEntry} fields`);
-    entry.set(name, values);
+    for (const v of fieldValues(value, index, name))
+      if (v instanceof Cut) entry.add(name, v.text, v.size);
+      else entry.add(name, v);
   }
-  return entry;
+  return entry.finish();
 }
 
-function fieldValues(value: unknown, index: number, name: string): FieldValue[] {
+function fieldValues(value: unknown, index: number, name: string): (FieldValue | Cut)[] {
   if (Array.isArray(value)) {
     if (value.length > 0 && value.every((v) => typeof v === 'number')) return [bytesOf(value, index, name)];
     if (value.length === 0) return [Buffer.alloc(0)];
@@ -133,8 +192,8 @@ function fieldValues(value: unknown, index: number, name: string): FieldValue[] 
   return [single];
 }
 
-function scalar(v: unknown, index: number, name: string): FieldValue | undefined {
-  if (typeof v === 'string') return v;
+function scalar(v: unknown, index: number, name: string): FieldValue | Cut | undefined {
+  if (typeof v === 'string' || v instanceof Cut) return v;
   if (v === null) return null;
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw invalidEntry(index, name, 'number out of range');

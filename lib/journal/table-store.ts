@@ -25,8 +25,15 @@ import { overflowPartition, unitPartition, vmPartition } from './keys';
 
 const MAX_BATCH_OPS = 100;
 const MAX_CONFLICT_ROUNDS = 8;
-/** A transaction body is limited to 4 MiB; keep a margin for the multipart framing. */
-const MAX_BATCH_BYTES = 3 * 1024 * 1024;
+/** A transaction body is limited to 4 MiB. Ops are sized by the bytes the SDK sends: each entity is
+ * JSON.stringify'd into its own part (so a `"` or `\\` already escaped in our fields JSON counts 2 bytes
+ * more, a control character up to 6), plus the part's boundary, request line and headers. */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024 - 256 * 1024;
+const PART_FRAMING_BYTES = 1024;
+
+/** Bytes an entity takes in a transaction body (see MAX_BATCH_BYTES). */
+export const sentBytes = (entity: EntryEntity) =>
+  PART_FRAMING_BYTES + Buffer.byteLength(JSON.stringify(entity));
 const CONCURRENCY = 8;
 
 export interface WriteResult {
@@ -36,6 +43,8 @@ export interface WriteResult {
   expired: number;
   /** Newly stored records (for the unit and boot indexes and live tails). */
   stored: JournalRecord[];
+  /** Every record written, new or already there (not expired, once each): the indexes see them all. */
+  written: JournalRecord[];
   /** Table transactions issued (the benchmark reports them). */
   transactions: number;
 }
@@ -50,7 +59,14 @@ export async function writeRecords(
   records: JournalRecord[],
   nowMs = Date.now(),
 ): Promise<WriteResult> {
-  const result: WriteResult = { accepted: 0, duplicates: 0, expired: 0, stored: [], transactions: 0 };
+  const result: WriteResult = {
+    accepted: 0,
+    duplicates: 0,
+    expired: 0,
+    stored: [],
+    written: [],
+    transactions: 0,
+  };
   const { oldest, newest } = retainedRange(nowMs);
   const seen = new Set<string>();
   const byBucket = new Map<string, JournalRecord[]>();
@@ -68,6 +84,7 @@ export async function writeRecords(
     let list = byBucket.get(bucket);
     if (!list) byBucket.set(bucket, (list = []));
     list.push(r);
+    result.written.push(r);
   }
   for (const [bucket, list] of byBucket) {
     const table = await tableClient(bucketTable(bucket));
@@ -87,33 +104,29 @@ async function writeBucket(table: TableClient, vm: string, records: JournalRecor
     const enc = encodeJson(json);
     const columns: Record<string, unknown> = { c: r.cursor, b: r.bootId, u: r.unit };
     if (r.priority !== undefined) columns.p = r.priority;
-    let bytes = 200 + r.cursor.length + r.unit.length;
-    if (enc.inline) {
-      Object.assign(columns, chunkProps(enc.inline));
-      for (const c of enc.inline) bytes += Buffer.byteLength(c);
-    } else {
+    if (enc.inline) Object.assign(columns, chunkProps(enc.inline));
+    else {
       const rows = enc.overflow!;
       columns.ov = rows.length;
       const pk = overflowPartition(vm, r.unit);
       let list = overflow.get(pk);
       if (!list) overflow.set(pk, (list = []));
-      rows.forEach((chunks, k) =>
-        list.push({
-          entity: { partitionKey: pk, rowKey: `${r.offset}-${k}`, ...chunkProps(chunks) },
-          bytes: 200 + chunks.reduce((n, c) => n + Buffer.byteLength(c), 0),
-        }),
-      );
+      rows.forEach((chunks, k) => {
+        const entity = { partitionKey: pk, rowKey: `${r.offset}-${k}`, ...chunkProps(chunks) };
+        list.push({ entity, bytes: sentBytes(entity) });
+      });
     }
     const pk = unitPartition(vm, r.unit);
     let list = unitOps.get(pk);
     if (!list) unitOps.set(pk, (list = []));
-    list.push({ op: { entity: { partitionKey: pk, rowKey: r.offset, ...columns }, bytes }, record: r });
+    const entity = { partitionKey: pk, rowKey: r.offset, ...columns };
+    list.push({ op: { entity, bytes: sentBytes(entity) }, record: r });
   }
 
-  const vmOps: Op[] = packRecords(packed).map((p) => ({
-    entity: { partitionKey: vmPartition(vm), rowKey: p.rowKey, k: p.count, ...chunkProps(p.chunks) },
-    bytes: 200 + p.chunks.reduce((n, c) => n + Buffer.byteLength(c), 0),
-  }));
+  const vmOps: Op[] = packRecords(packed).map((p) => {
+    const entity = { partitionKey: vmPartition(vm), rowKey: p.rowKey, k: p.count, ...chunkProps(p.chunks) };
+    return { entity, bytes: sentBytes(entity) };
+  });
 
   // Overflow rows first (the unit copy points at them), then the unit copy, then the VM view (whose
   // packs may reference unit-copy rows, so those exist before any reader can see the reference).

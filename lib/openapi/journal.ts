@@ -62,14 +62,21 @@ export const journalFragment: OpenApiFragment = {
         tags: ['journal'],
         operationId: 'ingestJournal',
         summary:
-          'Ingest journal entries (all or nothing; body ≤ 8 MiB after gzip; entries ≤ 4 MiB, fields ≤ 2 MiB)',
+          'Ingest journal entries (all or nothing; body ≤ 8 MiB after gzip; long values cut, never refused)',
         description:
           'With `stream=true` the body is one long request (chunked; with gzip, any number of concatenated ' +
           'gzip members, e.g. one per batch) and entries are stored as they arrive (at the latest ~25 ms ' +
           'after the body pauses), with no body limit (entry and field limits stay). The 200 comes when the ' +
           'body ends; on a bad entry the entries before it are stored and the 400 says how many ' +
           '(`errors[].field` `stored`) and the last stored cursor. Clients resend from their last ' +
-          'acknowledged cursor; entries already stored count as duplicates.',
+          'acknowledged cursor; entries already stored count as duplicates. Limits (lib/journal/README.md): ' +
+          'a value is stored up to 2 MiB and an entry up to 4 MiB (values of ≤ 1 KiB always kept), 2,048 ' +
+          'fields; above that values are cut and named in the field `_VMJ_TRUNCATED` (`NAME ORIGINAL_BYTES`), ' +
+          "dropped fields counted in `_VMJ_DROPPED_FIELDS`; unit names cut to 512 characters; a VM's " +
+          'units beyond 1,000 a day are stored under the unit `_overflow`. Only what is not a journal entry ' +
+          '(no cursor, broken framing) is a 400. stream=true: stored every 2,000 entries or 8 MiB; ≤ 1 GiB ' +
+          'decompressed (413) at ≤ 64 MiB/s per request; ends with a 408 after 200 s (the answer names ' +
+          'the stored count and last cursor).',
         security: [{ ingestToken: [] }],
         parameters: [
           vmName,
@@ -100,7 +107,12 @@ export const journalFragment: OpenApiFragment = {
             'A bad entry: `errors[].field` names it, e.g. `entries[3].__CURSOR`; nothing stored (stream=true: the entries before it are stored)',
           ),
           '401': problemResponse('Missing or invalid ingest token for this VM'),
-          '413': problemResponse('Body (not with stream=true), entry or field above its limit'),
+          '408': problemResponse(
+            'stream=true: the request reached its 200 s bound (the entries before are stored)',
+          ),
+          '413': problemResponse(
+            'Body above 8 MiB (stream=true: above 1 GiB), or a JSON entry above 32 MiB of text',
+          ),
           '415': problemResponse('Unsupported Content-Type'),
         },
       },
@@ -170,6 +182,12 @@ export const journalFragment: OpenApiFragment = {
           },
           '400': problemResponse('A bad entry; entries before it are stored and the detail says how many'),
           '401': problemResponse('Invalid ingest token for this VM'),
+          '408': problemResponse(
+            "The request reached its 200 s bound (before Azure's 230 s front-end limit): the entries before " +
+              'are stored (count and last cursor in `errors[].field` `stored`); the uploader fails this ' +
+              'upload, keeps its saved cursor and resends from it (duplicates are ignored)',
+          ),
+          '413': problemResponse('Above 1 GiB decompressed in one request (the entries before are stored)'),
         },
       },
     },

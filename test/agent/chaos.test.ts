@@ -1,10 +1,13 @@
 // Chaos for the real agent against the real ingestion (through a misbehaving proxy): kill -9 in the
 // middle of a stream, a stream broken mid-way after the server stored part of it, 500s (also after
-// the stream was stored), 401s after a token rotation, requests that time out, refused connections.
-// Every case ends with stored == journal, no duplicate cursors.
+// the stream was stored), 401s after a token rotation, requests that time out, refused connections,
+// poison entries (a 3 MiB line, 1,100 fields, an entry the server refuses).
+// Every case ends with stored == journal (but for a refused entry), no duplicate cursors.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 
 import { rotateIngestToken } from '../../lib/ingest-token';
 import { eventually, type TestRuntime } from '../helpers/runtime';
@@ -130,6 +133,50 @@ describe('journal agent under failures', () => {
     await r.waitInSync();
     assert.equal(r.agent.starts, 1);
     assert.ok(r.logs.some((l) => l.includes('HTTP 401')));
+  });
+
+  it('a 3 MiB line and 1,100 fields in the middle of normal traffic: stored (cut), every later entry arrives', async () => {
+    const r = await rigBehindProxy();
+    r.agent.start();
+    await r.write(40);
+    await r.write(1, () => ({ MESSAGE: `${'long line '.repeat(314_573)}end` })); // 3 MiB
+    const many = Object.fromEntries(Array.from({ length: 1100 }, (_, i) => [`FIELD_${i}`, `value ${i}`]));
+    await r.write(1, () => many);
+    await r.write(40);
+    await r.waitInSync(60_000);
+    const stored = await storedEntries(t, r.vm);
+    const long = stored.find((e) => e.message?.startsWith('long line'))!;
+    assert.equal(Buffer.byteLength(long.message!), 2 * 1024 * 1024);
+    assert.match(String(long.fields._VMJ_TRUNCATED), /^MESSAGE 314573\d$/);
+    // journald (here systemd-journal-remote) keeps 1,024 client fields; journalctl adds its own.
+    const wide = stored.find((e) => 'FIELD_0' in e.fields)!;
+    assert.ok(Object.keys(wide.fields).length > 1024, String(Object.keys(wide.fields).length));
+    assert.ok(proxy.requests.every((q) => q.status === 0 || q.status === 200));
+  });
+
+  it('an entry the server refuses (dated after 2286, beyond its keys): skipped and logged, never retried', async () => {
+    const r = await rigBehindProxy();
+    r.agent.start();
+    await r.write(20);
+    await r.write(1, () => ({ MESSAGE: 'from the far future', __REALTIME_TIMESTAMP: '10000000000000000' }));
+    await r.write(20);
+    // Found by its message (journalctl may order an entry dated 2286 last), once the writer flushed it.
+    const poison = await eventually(async () => {
+      const { stdout } = await promisify(execFile)('journalctl', [
+        `--directory=${r.journalDir}`,
+        '-q',
+        '-o',
+        'json',
+        'MESSAGE=from the far future',
+      ]);
+      return stdout.trim() ? (JSON.parse(stdout.trim()) as { __CURSOR: string }).__CURSOR : undefined;
+    }, 10_000);
+    await r.waitInSync(30_000, [], [poison]);
+    assert.ok(
+      r.logs.some((l) => l.includes(`skipped entry ${poison}: refused by the server (HTTP 400`)),
+      r.logs.join('\n'),
+    );
+    assert.equal(proxy.requests.filter((q) => q.status === 400).length, 1); // never retried
   });
 
   it('requests that time out, then refused connections: nothing lost', async () => {

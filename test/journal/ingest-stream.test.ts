@@ -167,6 +167,21 @@ describe('streaming ingestion', () => {
     assert.equal(note?.message.split(': ')[1], (JSON.parse(good[1]!) as { __CURSOR: string }).__CURSOR);
   });
 
+  it('a refused entry is answered at once, while the client is still sending (gzip)', async () => {
+    const vm = vmName();
+    const s = openStream(t.url(`/api/vms/${vm}/journal?stream=true`), await rotateIngestToken(vm));
+    await s.send(member([entry('one'), '{"__CURSOR": not JSON}']));
+    await s.send(member([entry('more, still coming')]));
+    // The body is not ended: the answer must not wait for it (it used to, until the client gave up).
+    const a = await Promise.race([
+      s.answer,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000)),
+    ]);
+    assert.equal(a?.status, 400, 'answered within 5 s while the body is still open');
+    assert.match(a.body, /entries\[1\]: invalid JSON/);
+    s.end().catch(() => undefined);
+  });
+
   it('stream must be true or false', async () => {
     const vm = vmName();
     const res = await fetch(t.url(`/api/vms/${vm}/journal?stream=yes`), {
@@ -179,6 +194,41 @@ describe('streaming ingestion', () => {
     });
     assert.equal(res.status, 400);
     assert.match(await res.text(), /query\.stream/);
+  });
+
+  it('stock systemd-journal-upload: a 3 MiB line and 1,100 fields are stored (cut), and the entries after them', async () => {
+    const vm = vmName();
+    const token = await rotateIngestToken(vm);
+    const journalDir = join(dir, vm);
+    const writer = new JournalWriter(journalDir);
+    const id: GuestIdentity = {
+      bootId: 'f6'.repeat(16),
+      machineId: 'e5'.repeat(16),
+      hostname: vm,
+      bootRealtimeUsec: (Date.now() - 60_000) * 1000,
+    };
+    const trickle = new Trickle(id);
+    const at = () => Date.now() * 1000;
+    const many = Object.fromEntries(Array.from({ length: 1100 }, (_, i) => [`FIELD_${i}`, `value ${i}`]));
+    await writer.write([
+      trickle.next(at()),
+      { ...trickle.next(at() + 1), MESSAGE: 'x'.repeat(3 * 1024 * 1024) },
+      { ...trickle.next(at() + 2), ...many },
+      trickle.next(at() + 3),
+    ]);
+    await writer.close();
+    const upload = spawn(
+      JOURNAL_UPLOAD,
+      [`--directory=${journalDir}`, '--follow=no', `--url=${t.url(`/api/ingest/${vm}/${token}`)}`],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SYSTEMD_LOG_TARGET: 'console' } },
+    );
+    let stderr = '';
+    upload.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((r) => upload.once('exit', r));
+    assert.equal(code, 0, stderr);
+    const items = await stored(vm);
+    assert.equal(items.length, 4);
+    assert.equal(items[1]!.message!.length, 2 * 1024 * 1024);
   });
 
   it('stock systemd-journal-upload --follow: each new entry is stored within a moment', async () => {
