@@ -9,6 +9,7 @@ import {
 } from '@azure/functions';
 
 import { payloadTooLarge, unauthorized, validationFailed } from '../lib/errors';
+import { discardBody } from '../lib/http/body';
 import { disconnectSignal, watchDisconnects } from '../lib/http/disconnect';
 import { withProblems } from '../lib/http/problem';
 import { rejectUnknownQuery } from '../lib/http/query';
@@ -71,8 +72,10 @@ export async function ingestJournal(req: HttpRequest): Promise<HttpResponseInit>
   const auth = req.headers.get('authorization') ?? '';
   const nextToken = await requireToken(vm, /^Bearer\s+(\S+)$/i.exec(auth)?.[1]);
   const length = Number(req.headers.get('content-length') ?? '0');
-  if (stream === 'false' && length > MAX_BODY_BYTES)
+  if (stream === 'false' && length > MAX_BODY_BYTES) {
+    await discardBody(req);
     throw payloadTooLarge(`The body exceeds ${MAX_BODY_BYTES} bytes; send smaller batches.`);
+  }
   const r = await ingestBody(vm, bodyOf(req), {
     format: formatFromContentType(req.headers.get('content-type')),
     gzip: isGzip(req),

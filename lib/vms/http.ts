@@ -2,23 +2,21 @@
 import type { HttpRequest } from '@azure/functions';
 
 import { payloadTooLarge, validationFailed } from '../errors';
+import { discardBody } from '../http/body';
 import { parseLimit } from '../http/query';
 import { isVmName, VM_NAME_RULE } from './names';
 import { VM_STATUSES, type VmStatus } from './status';
 
 /**
  * The body as UTF-8 text, refusing more than `maxBytes` (413), keeping none of it beyond that. The rest
- * of a refused body is still read (and dropped): the Functions library's HTTP proxy closes a connection
- * whose request body was left unread as soon as the response is sent, and the host, still sending the
- * body, then gets EPIPE before it has read the 413 and answers 500 instead (seen in the local host, on
- * a proxy connection reused from an earlier request). The host caps a body at 100 MB.
+ * of a refused body is still read and dropped (`discardBody` says why).
  */
 export async function readBodyText(req: HttpRequest, maxBytes: number): Promise<string> {
   const tooLarge = payloadTooLarge(`The body exceeds ${maxBytes} bytes.`);
   const body = req.body as unknown as AsyncIterable<Uint8Array> | null;
   const declared = Number(req.headers.get('content-length') ?? '0');
   if (declared > maxBytes) {
-    if (body) for await (const _ of body); // dropped
+    await discardBody(req);
     throw tooLarge;
   }
   if (!body) return '';

@@ -187,37 +187,51 @@ describe('hostile reads', () => {
     assert.equal(journalReads(), atHangUp, t.tableRequests.slice(-5).join('\n'));
   });
 
+  const postOversized = (path: string, size: number, chunked: boolean, headers: Record<string, string>) =>
+    new Promise<number | string>((resolve) => {
+      const u = new URL(t.url(path));
+      const req = request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          agent: false,
+          headers: { ...headers, ...(chunked ? {} : { 'content-length': String(size) }) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', (e) => resolve(e.message));
+      req.end(Buffer.alloc(size, 0x20));
+    });
+
   it('an oversized POST /api/vms is a 413 every time, also on a reused proxy connection', async () => {
-    const post = (size: number, chunked: boolean) =>
-      new Promise<number | string>((resolve) => {
-        const u = new URL(t.url('/api/vms'));
-        const req = request(
-          {
-            host: u.hostname,
-            port: u.port,
-            path: u.pathname,
-            method: 'POST',
-            agent: false,
-            headers: {
-              'content-type': 'application/json',
-              ...(chunked ? {} : { 'content-length': String(size) }),
-            },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          },
-        );
-        req.on('error', (e) => resolve(e.message));
-        req.end(Buffer.alloc(size, 0x20));
-      });
     const statuses: (number | string)[] = [];
     for (let i = 0; i < 6; i++) {
       // A request without a body first leaves the host's connection to the app's proxy open for reuse.
       await (await get('/api/health')).text();
-      statuses.push(await post(3 * 1024 * 1024, i % 2 === 1));
+      statuses.push(
+        await postOversized('/api/vms', 3 * 1024 * 1024, i % 2 === 1, { 'content-type': 'application/json' }),
+      );
     }
     assert.deepEqual(statuses, Array<number>(6).fill(413));
+  });
+
+  it('an ingest body declared over 8 MiB is a 413 every time, also on a reused proxy connection', async () => {
+    const statuses: (number | string)[] = [];
+    for (let i = 0; i < 4; i++) {
+      await (await get('/api/health')).text();
+      statuses.push(
+        await postOversized(`/api/vms/${vm}/journal`, 9 * 1024 * 1024, false, {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/x-ndjson',
+        }),
+      );
+    }
+    assert.deepEqual(statuses, Array<number>(4).fill(413));
   });
 
   it('a mix of bad requests while an agent pushes: no 5xx, every acknowledged entry readable', async () => {
