@@ -14,6 +14,8 @@ import { startVmj, TcpProxy, vmj, vmjOnTty } from './helpers';
 
 /* eslint-disable no-control-regex */
 const ESC = /\x1b/;
+/** Management routes need it (authLevel function), as on Azure. */
+const KEY = 'test-function-key';
 
 describe('vmj', () => {
   let t: VmTestRuntime;
@@ -24,7 +26,7 @@ describe('vmj', () => {
   const start = (Date.now() - 3_600_000) * 1000;
 
   const api = async (path: string) => {
-    const res = await fetch(t.url(path));
+    const res = await fetch(t.url(path), { headers: { 'x-functions-key': KEY } });
     assert.equal(res.status, 200, path);
     return res;
   };
@@ -45,7 +47,7 @@ describe('vmj', () => {
   };
 
   before(async () => {
-    t = await startVmRuntime({ env: { TZ: 'UTC' } });
+    t = await startVmRuntime({ env: { TZ: 'UTC' }, keys: { functionKey: KEY } });
     dir = mkdtempSync(join(tmpdir(), 'vmj-cli-'));
     keyFile = join(dir, 'key.pub');
     writeFileSync(keyFile, sshPublicKey() + '\n');
@@ -55,6 +57,7 @@ describe('vmj', () => {
       HOME: dir,
       XDG_CONFIG_HOME: join(dir, 'config'),
       VMJ_URL: t.rt.baseUrl,
+      VMJ_KEY: KEY,
       TZ: 'UTC',
       TERM: 'xterm-256color',
     };
@@ -178,28 +181,35 @@ describe('vmj', () => {
     assert.match(r.stderr, new RegExp(`^vmj: cannot reach ${url}/api/vms\\?limit=1000: .*ECONNREFUSED`));
   });
 
-  test('login saves a 0600 profile; VMJ_URL and --url override it', async () => {
-    const noEnv = { ...env, VMJ_URL: undefined };
-    const r = await vmj(['login', '--url', t.rt.baseUrl], noEnv);
-    assert.equal(r.code, 0, r.stderr);
+  test('login saves a 0600 profile; VMJ_URL/VMJ_KEY and --url/--key override it', async () => {
+    const noEnv = { ...env, VMJ_URL: undefined, VMJ_KEY: undefined };
     const file = join(dir, 'config', 'vm-journal', 'config.json');
+    const keyless = await vmj(['login', '--url', t.rt.baseUrl], noEnv);
+    assert.equal(keyless.code, 1, 'the key is checked before anything is saved');
+    assert.match(keyless.stderr, /^vmj: .*\[HTTP 401\]\n$/);
+    assert.throws(() => statSync(file));
+
+    const r = await vmj(['login', '--url', t.rt.baseUrl, '--key', KEY], noEnv);
+    assert.equal(r.code, 0, r.stderr);
     assert.equal(statSync(file).mode & 0o777, 0o600);
-    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { url: t.rt.baseUrl });
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { url: t.rt.baseUrl, key: KEY });
     assert.equal((await vmj(['vm', 'show', 'cli-1'], noEnv)).code, 0);
+
     const viaEnv = await vmj(['vm', 'show', 'cli-1'], { ...noEnv, VMJ_URL: 'http://127.0.0.1:9' });
     assert.match(viaEnv.stderr, /cannot reach http:\/\/127\.0\.0\.1:9\//);
-    const viaFlag = await vmj(['vm', 'show', 'cli-1', '--url', t.rt.baseUrl], {
+    const badKey = await vmj(['vm', 'show', 'cli-1'], { ...noEnv, VMJ_KEY: 'wrong' });
+    assert.equal(badKey.code, 1);
+    assert.match(badKey.stderr, /\[HTTP 401\]\n$/);
+    const flags = await vmj(['vm', 'show', 'cli-1', '--url', t.rt.baseUrl, '--key', KEY], {
       ...noEnv,
       VMJ_URL: 'http://127.0.0.1:9',
+      VMJ_KEY: 'wrong',
     });
-    assert.equal(viaFlag.code, 0, viaFlag.stderr);
+    assert.equal(flags.code, 0, flags.stderr);
+
     const failed = await vmj(['login', '--url', 'http://127.0.0.1:9'], noEnv);
     assert.equal(failed.code, 1);
-    assert.deepEqual(
-      JSON.parse(readFileSync(file, 'utf8')),
-      { url: t.rt.baseUrl },
-      'a failed login saves nothing',
-    );
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { url: t.rt.baseUrl, key: KEY }, 'unchanged');
   });
 
   test('vm token rotates and prints the URLs; logs, units and boots read what was ingested', async () => {
@@ -427,7 +437,7 @@ describe('vmj', () => {
     const r = await vmj(['vm', 'delete', 'cli-2', '--yes'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /✔ Deleting cli-2: done/);
-    const after = await fetch(t.url('/api/vms/cli-2'));
+    const after = await fetch(t.url('/api/vms/cli-2'), { headers: { 'x-functions-key': KEY } });
     assert.ok(after.status === 404 || ((await after.json()) as { status: string }).status === 'deleted');
   });
 
