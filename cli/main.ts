@@ -40,7 +40,13 @@ Run vmj COMMAND --help for a command's flags and examples.`,
   return program;
 }
 
+/** Runs one command line; resolves with the exit code (cli/bin/vmj.cjs is the executable). */
 export async function main(argv: string[]): Promise<number> {
+  // `vmj logs … | head`: the reader went away; that is the end, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -68,12 +74,4 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`vmj: ${(e as Error)?.stack ?? String(e)}\n`);
     return 1;
   }
-}
-
-if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-    // Fires only if a stream or timer of an interrupted command still keeps the process alive.
-    setTimeout(() => process.exit(code), 2000).unref();
-  });
 }

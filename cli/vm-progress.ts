@@ -2,7 +2,10 @@
 // starts after the newest event id read *before* the request is sent, so no event of this operation can
 // be missed, and events of other VMs are skipped. On a TTY a spinner shows the phase and elapsed time;
 // each completed step is printed with its duration (plain lines when stderr is not a TTY).
-import ora, { type Ora } from 'ora';
+import { pathToFileURL } from 'node:url';
+
+import type * as OraNs from 'ora';
+import type { Ora } from 'ora';
 
 import type { Ctx } from './context';
 import { useColor } from './output';
@@ -37,15 +40,31 @@ export function elapsed(ms: number): string {
   return `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
 }
 
+type OraModule = typeof OraNs;
+
+/**
+ * ora is ESM-only, and TypeScript turns import() into require() under "module": "commonjs"; require()
+ * of an ES module needs Node 20.19 or later, so ora is loaded with a real import() (Node 20.0 and up).
+ */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- the one way to keep import() in CommonJS output
+const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<OraModule>;
+let oraModule: Promise<OraModule> | undefined;
+const loadOra = () => (oraModule ??= importEsm(pathToFileURL(require.resolve('ora')).href));
+
 export class Progress {
   private readonly started = Date.now();
   private readonly spinner: Ora;
   private readonly timer: NodeJS.Timeout | undefined;
   private phase: string;
 
-  constructor(
+  static async start(ctx: Ctx, phase: string): Promise<Progress> {
+    return new Progress(ctx, phase, (await loadOra()).default);
+  }
+
+  private constructor(
     private readonly ctx: Ctx,
     phase: string,
+    ora: OraModule['default'],
   ) {
     this.phase = phase;
     const tty = Boolean(process.stderr.isTTY);
@@ -73,6 +92,8 @@ export class Progress {
   /** A finished step, printed above the spinner. */
   done(text: string): void {
     this.spinner.stopAndPersist({ symbol: this.ctx.err.green('✔'), text });
+    // Without a TTY, start() would print the phase again after every step.
+    if (!this.timer) return;
     this.spinner.start();
     this.render();
   }

@@ -60,7 +60,7 @@ function failureLine(vm: VmData): string {
 
 /** Follows a create until running (0) or failed (1); prints each step as it completes. */
 async function waitForCreate(ctx: Ctx, name: string, after: string | undefined): Promise<number> {
-  const progress = new Progress(ctx, `Creating ${name}: queued`);
+  const progress = await Progress.start(ctx, `Creating ${name}: queued`);
   const outcome = await watchVm<{ ok: boolean; vm: VmData }>(ctx, name, after, (e: CloudEvent) => {
     const data = e.data as Record<string, unknown> | undefined;
     switch (e.type) {
@@ -111,7 +111,7 @@ async function waitForOperation(
   verb: string,
   done: (e: CloudEvent) => boolean,
 ): Promise<number> {
-  const progress = new Progress(ctx, `${verb} ${name}`);
+  const progress = await Progress.start(ctx, `${verb} ${name}`);
   const outcome = await watchVm<{ ok: boolean; vm?: VmData }>(ctx, name, after, (e) => {
     if (e.type === 'vmjournal.vm.failed') return { ok: false, vm: e.data as VmData };
     return done(e) ? { ok: true } : undefined;

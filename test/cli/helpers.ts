@@ -63,47 +63,65 @@ export function vmjOnTty(args: string[], env: NodeJS.ProcessEnv, input?: string)
   );
 }
 
-/** A TCP proxy to `target` (host:port); cut() drops every open connection and keeps listening. */
+/**
+ * A TCP proxy to a URL's host and port: cut() drops every open connection and keeps listening; kill()
+ * also stops listening (clients get "connection refused") until revive() listens on the same port.
+ */
 export class TcpProxy {
-  private constructor(
-    private readonly server: Server,
-    private readonly sockets: Set<Socket>,
-    readonly port: number,
-  ) {}
+  private readonly sockets = new Set<Socket>();
+  private server: Server;
+  port = 0;
+
+  private constructor(private readonly target: URL) {
+    this.server = this.makeServer();
+  }
 
   static async start(targetUrl: string): Promise<TcpProxy> {
-    const target = new URL(targetUrl);
-    const sockets = new Set<Socket>();
-    const server = createServer((client) => {
+    const proxy = new TcpProxy(new URL(targetUrl));
+    await proxy.listen();
+    return proxy;
+  }
+
+  private makeServer(): Server {
+    return createServer((client) => {
       const upstream = new Socket();
-      upstream.connect(Number(target.port), target.hostname);
+      upstream.connect(Number(this.target.port), this.target.hostname);
       for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
         s.on('error', () => undefined);
       }
       client.pipe(upstream).pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return new TcpProxy(server, sockets, (server.address() as AddressInfo).port);
+  }
+
+  private async listen(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(this.port, '127.0.0.1', r));
+    this.port = (this.server.address() as AddressInfo).port;
   }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  get open(): number {
-    return this.sockets.size;
-  }
-
   cut(): void {
     for (const s of this.sockets) s.destroy();
   }
 
-  async close(): Promise<void> {
+  async kill(): Promise<void> {
     this.cut();
     await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  async revive(): Promise<void> {
+    this.server = this.makeServer();
+    await this.listen();
+  }
+
+  async close(): Promise<void> {
+    if (this.server.listening) await this.kill();
+    else this.cut();
   }
 }

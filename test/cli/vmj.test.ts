@@ -371,7 +371,7 @@ describe('vmj', () => {
     });
   });
 
-  test('-f follows across a dropped connection without gaps or repeats, and ends cleanly on Ctrl-C', async () => {
+  test('-f follows across a dropped connection and a killed proxy without gaps or repeats; Ctrl-C ends it', async () => {
     const proxy = await TcpProxy.start(t.rt.baseUrl);
     const live = (i: number, msg: string): Fields => [
       ['__REALTIME_TIMESTAMP', String(Date.now() * 1000 + i)],
@@ -391,9 +391,17 @@ describe('vmj', () => {
       proxy.cut(); // the stream drops mid-way; entries written meanwhile must still arrive, once
       await ingest('cli-1', [live(2, 'while cut one'), live(3, 'while cut two')]);
       await eventually(() => p.stdout().includes('while cut two\n'), 15_000);
-      await ingest('cli-1', [live(4, 'after')]);
+      await proxy.kill(); // the proxy dies: reconnects are refused for a while
+      await ingest('cli-1', [live(4, 'while down')]);
+      await new Promise((r) => setTimeout(r, 2500));
+      await proxy.revive();
+      await eventually(() => p.stdout().includes('while down\n'), 15_000);
+      await ingest('cli-1', [live(5, 'after')]);
       await eventually(() => p.stdout().includes('after\n'), 15_000);
-      assert.equal(p.stdout(), `${initial}live one\nlive two\nwhile cut one\nwhile cut two\nafter\n`);
+      assert.equal(
+        p.stdout(),
+        `${initial}live one\nlive two\nwhile cut one\nwhile cut two\nwhile down\nafter\n`,
+      );
       p.child.kill('SIGINT');
       const r = await p.done;
       assert.equal(r.code, 0, r.stderr);
