@@ -10,12 +10,15 @@ interface Node {
   options: string[];
   /** Values of options with choices, e.g. -o → table json. */
   choices: [string, string[]][];
+  /** The command's first argument is an existing VM's name (completed from `vmj vm list -o tsv`). */
+  takesVm: boolean;
 }
 
 function walk(cmd: Command, path: string[], out: Node[], globals: readonly Option[]): void {
   const options = [...cmd.options, ...(path.length ? globals : [])];
   out.push({
     path: path.join(' '),
+    takesVm: cmd.registeredArguments[0]?.name() === 'name' && cmd.name() !== 'create',
     subcommands: cmd.commands.map((c) => c.name()),
     options: [...options.flatMap((o) => [o.short, o.long].filter((f): f is string => !!f)), '--help'],
     choices: options.flatMap((o) =>
@@ -40,6 +43,7 @@ export function bashScript(program: Command): string {
         `      case "$prev" in`,
         ...choice,
         `      esac`,
+        ...(n.takesVm ? ['      vms_=1'] : []),
         `      words_="${[...n.subcommands, ...n.options].join(' ')}";;`,
       ].join('\n');
     })
@@ -47,7 +51,7 @@ export function bashScript(program: Command): string {
   const known = nodes.map((n) => n.path).filter(Boolean);
   return `# vmj bash completion. Load it with: source <(vmj completion bash)
 _vmj() {
-  local cur prev path_ w i words_
+  local cur prev path_ w i words_ vms_
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
   path_=""
@@ -60,6 +64,10 @@ _vmj() {
   case "$path_" in
 ${cases}
   esac
+  # Right after a command that takes a VM name, offer the names the API knows.
+  if [[ -n "$vms_" && "$prev" == "\${path_##* }" && "$cur" != -* ]]; then
+    words_="$(vmj vm list -o tsv 2>/dev/null | cut -f1)"
+  fi
   COMPREPLY=($(compgen -W "$words_" -- "$cur"))
 }
 complete -F _vmj vmj

@@ -228,9 +228,11 @@ export function registerVm(program: Command): void {
   vm.command('list')
     .description('list VMs')
     .addOption(
-      new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'),
+      new Option('-o, --output <format>', 'output format (tsv: no header, for scripts)')
+        .choices(['table', 'json', 'tsv'])
+        .default('table'),
     )
-    .addHelpText('after', EXAMPLES(['vmj vm list', 'vmj vm list -o json']))
+    .addHelpText('after', EXAMPLES(['vmj vm list', 'vmj vm list -o json', 'vmj vm list -o tsv | cut -f1']))
     .action(async (o: { output: string }, cmd: Command) => {
       const ctx = ctxOf(cmd);
       const all: VmRecord[] = [];
@@ -247,9 +249,11 @@ export function registerVm(program: Command): void {
         v.publicIp ?? '-',
         v.createdAt,
       ]);
-      process.stdout.write(
-        table(['NAME', 'STATUS', 'SIZE', 'REGION', 'PUBLIC IP', 'CREATED'], rows, ctx.out),
-      );
+      if (o.output === 'tsv') process.stdout.write(rows.map((r) => r.join('\t') + '\n').join(''));
+      else
+        process.stdout.write(
+          table(['NAME', 'STATUS', 'SIZE', 'REGION', 'PUBLIC IP', 'CREATED'], rows, ctx.out),
+        );
     });
 
   vm.command('show')

@@ -2,15 +2,24 @@
 // 80×24 pseudo-terminal and piped), list/show/token/delete, every `logs` flag against the same
 // selection over the API, `-f` across a dropped connection, the pager, errors and exit codes.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { eventually } from '../helpers/runtime';
 import { BOOT_A, BOOT_B, exportFormat, type Fields, sampleEntries } from '../journal/helpers';
 import { sshPublicKey, startVmRuntime, type VmTestRuntime } from '../vms/helpers';
-import { startVmj, TcpProxy, vmj, vmjOnTty } from './helpers';
+import { startVmj, TcpProxy, VMJ, vmj, vmjOnTty } from './helpers';
 
 /* eslint-disable no-control-regex */
 const ESC = /\x1b/;
@@ -456,14 +465,33 @@ describe('vmj', () => {
       const script = join(dir, 'complete.sh');
       writeFileSync(script, bash.stdout);
       const cmd = `source ${script}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _vmj; echo "\${COMPREPLY[*]}"`;
-      const { execFileSync } = await import('node:child_process');
-      return execFileSync('bash', ['-c', cmd], { encoding: 'utf8' }).trim();
+      // Not execFileSync: the runtime answering `vmj vm list` runs in this process.
+      const { execFile } = await import('node:child_process');
+      const bin = join(dir, 'bin');
+      mkdirSync(bin, { recursive: true });
+      if (!existsSync(join(bin, 'vmj'))) symlinkSync(VMJ, join(bin, 'vmj'));
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(
+          'bash',
+          ['-c', cmd],
+          {
+            encoding: 'utf8',
+            env: { ...env, PATH: `${bin}:${dirname(process.execPath)}:${env.PATH ?? ''}` },
+          },
+          (err: Error | null, stdout: string) => (err ? reject(err) : resolve(stdout)),
+        ),
+      );
+      return out.trim();
     };
     assert.equal(await complete(['vmj', 'vm', 'cr']), 'create');
     assert.equal(await complete(['vmj', 'lo']), 'login logs');
     assert.equal(await complete(['vmj', 'logs', 'web-1', '--li']), '--lines --list-boots');
     assert.equal(await complete(['vmj', 'logs', 'web-1', '-o', 'short-']), 'short-iso short-precise');
     assert.equal(await complete(['vmj', 'vm', 'create', 'x', '--si']), '--size');
+    // VM names from the API (vmj on PATH, as after an install).
+    assert.equal(await complete(['vmj', 'vm', 'show', 'cli-']), 'cli-1 cli-2 cli-bad'); // as the API lists them
+    assert.equal(await complete(['vmj', 'logs', 'cli-b']), 'cli-bad');
+    assert.equal(await complete(['vmj', 'vm', 'create', 'cli-']), '', 'a new name is not completed');
     const zsh = await vmj(['completion', 'zsh'], env);
     assert.match(zsh.stdout, /^#compdef vmj\n/);
     assert.equal((await vmj(['completion', 'fish'], env)).code, 2);
