@@ -25,7 +25,6 @@ export const validationFailed = (errors: FieldError[]) =>
   new AppError('ValidationFailed', 400, errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
 export const unauthorized = (message = 'Missing or invalid credentials.') =>
   new AppError('Unauthorized', 401, message, undefined, { 'WWW-Authenticate': 'Bearer' });
-export const forbidden = (message: string) => new AppError('Forbidden', 403, message);
 export const notFound = (message: string) => new AppError('NotFound', 404, message);
 export const conflict = (message: string) => new AppError('Conflict', 409, message);
 export const gone = (message: string) => new AppError('Gone', 410, message);

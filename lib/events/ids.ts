@@ -32,7 +32,7 @@ export const eventIdTime = (id: string): number => Number(id.slice(0, 13));
 /** The smallest id at or after a time (for retention cut-offs). */
 export const eventIdAt = (ms: number): string => `${String(Math.max(0, ms)).padStart(13, '0')}-000000-000000`;
 
-/** Maps an id to a string that sorts in the opposite order (digits 0↔9, hex 0↔f). */
+/** Maps an id to a string that sorts in the opposite order (each hex digit x becomes f − x). */
 export function invertEventId(id: string): string {
   let out = '';
   for (const c of id) {

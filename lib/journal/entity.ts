@@ -59,11 +59,6 @@ export function chunkProps(chunks: string[]): Record<string, string> {
   return props;
 }
 
-/** The entity columns and, for large entries, the overflow rows' chunk groups. */
-export function encodeFields(fields: RawEntry): { inline?: string[]; overflow?: string[][] } {
-  return encodeJson(fieldsToJson(fields));
-}
-
 export function encodeJson(json: string): { inline?: string[]; overflow?: string[][] } {
   const chunks = chunkString(json);
   if (chunks.length <= INLINE_CHUNKS) return { inline: chunks };

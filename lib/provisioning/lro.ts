@@ -24,13 +24,13 @@ export type LroKind =
   | 'deallocate'
   | 'deleteResourceGroup';
 
-/** What an activity hands back to the orchestrator (JSON). */
 /** The resource an operation works on (core-lro 2 rebuilds the final GET's path from it). */
 export interface LroTarget {
   resourceGroup: string;
   name: string;
 }
 
+/** What an activity hands back to the orchestrator (JSON). */
 export type LroStatus =
   | {
       status: 'running';

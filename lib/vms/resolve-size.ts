@@ -44,10 +44,6 @@ function skusIn(region: string): Promise<SkuInfo[]> {
   return skus;
 }
 
-export function resetSkuCacheForTests(): void {
-  cache.clear();
-}
-
 /** The Azure SKU for a create request, or a 400 naming `region`, `size`, `cpu`/`memoryGiB`. */
 export async function resolveSize(req: ParsedCreate): Promise<ChosenSize> {
   const skus = await skusIn(req.region);

@@ -11,7 +11,7 @@ import type { ParsedCreate } from './create-request';
 import { resourceGroupName } from './names';
 import { toApiVm, type VmRecord } from './record';
 import { resolveSize } from './resolve-size';
-import { canApply, type PowerCommand, TRANSITIONS, type VmCommandKind } from './status';
+import { canApply, TRANSITIONS, type VmCommandKind } from './status';
 import { getVm, insertVm, updateVm } from './store';
 
 async function enqueueOrFail(record: VmRecord): Promise<void> {
@@ -95,9 +95,6 @@ export async function requestCommand(
   await enqueueOrFail(record);
   return record;
 }
-
-export const isPowerCommand = (s: string): s is PowerCommand =>
-  s === 'start' || s === 'stop' || s === 'restart' || s === 'deallocate';
 
 /** The record, or 404 (a deleted VM's record is kept, and shown, until its name is reused). */
 export async function getVmOr404(name: string): Promise<VmRecord> {

@@ -54,13 +54,6 @@ export const resourceGroupNotFound = (resourceGroup: string) =>
 export const conflict = (code: string, message: string, target?: string) =>
   new ArmError(409, code, message, target);
 
-export const anotherOperationInProgress = (id: string) =>
-  new ArmError(
-    409,
-    'OperationNotAllowed',
-    `Operation is not allowed because another operation on resource '${id}' is in progress. Retry after it completes.`,
-  );
-
 /** ARM's answer to a path it has no route for. */
 export const noRouteFound = (path: string) =>
   new ArmError(404, 'NotFound', `No HTTP resource was found that matches the request URI '${path}'.`);

@@ -500,14 +500,13 @@ function allocationFault(ctx: HandlerContext): ArmErrorBody | undefined {
   };
 }
 
-function checkVmNotBusy(vm: ResourceRecord, id: string, what: string): void {
+function checkVmNotBusy(vm: ResourceRecord, what: string): void {
   if (vm.busy) {
     throw conflict(
       'OperationNotAllowed',
       `Operation '${what}' is not allowed on VM '${vm.name}' since the VM is ${vm.busy === 'delete' ? 'being deleted' : `in the middle of operation '${vm.busy}'`}. Retry after it completes.`,
     );
   }
-  void id;
 }
 
 export async function completeVmPower(
@@ -539,7 +538,7 @@ function powerAction(
     name,
     run(ctx: HandlerContext, vm: ResourceRecord): ArmResponse {
       const id = ctx.world.state.idOf(vm);
-      checkVmNotBusy(vm, id, name);
+      checkVmNotBusy(vm, name);
       const refusal = allowed?.(vm);
       if (refusal) throw conflict('OperationNotAllowed', refusal);
       const failure = guest !== 'stop' ? allocationFault(ctx) : undefined;
@@ -622,7 +621,7 @@ const virtualMachines: ResourceType = {
     }
     ensureGroupWritable(ctx);
     const id = resourceId(ctx.subscriptionId, existing?.resourceGroup ?? ctx.resourceGroup, VM, name);
-    if (existing) checkVmNotBusy(existing, id, 'update');
+    if (existing) checkVmNotBusy(existing, 'update');
     const loc = location(ctx.body, VM);
     if (existing && existing.location !== loc) {
       throw conflict('PropertyChangeNotAllowed', "Changing property 'location' is not allowed.", 'location');

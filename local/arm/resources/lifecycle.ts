@@ -2,7 +2,7 @@
 // (provisioningState Updating/Creating), answer 200/201 or 202 with the LRO headers, and apply the end
 // state when the operation completes, unless the resource was deleted meanwhile.
 import type { ArmResponse, HandlerContext, World } from '../context';
-import { anotherOperationInProgress, type ArmErrorBody, conflict } from '../errors';
+import { type ArmErrorBody, conflict } from '../errors';
 import type { Provider } from '../lro';
 import type { Json, ResourceRecord } from '../state';
 
@@ -90,8 +90,4 @@ export function startDelete(ctx: HandlerContext, provider: Provider, r: Resource
 
 export function completeDelete(world: World, id: string, opId: string): void {
   if (operationTarget(world, id, opId)) world.state.delete(id);
-}
-
-export function ensureNotBusy(r: ResourceRecord, id: string): void {
-  if (r.busy === 'delete' || r.busy) throw anotherOperationInProgress(id);
 }
