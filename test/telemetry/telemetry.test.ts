@@ -9,6 +9,7 @@ import { metrics, type metrics as sdkMetrics, NodeSDK, tracing } from '@opentele
 
 import { rotateIngestToken } from '../../lib/ingest-token';
 import { METRIC } from '../../lib/telemetry/metrics';
+import { addVmRecord } from '../helpers/vm-record';
 import { useStorage } from '../journal/helpers';
 import { sshPublicKey, startVmRuntime, type VmTestRuntime } from '../vms/helpers';
 
@@ -127,6 +128,7 @@ describe('telemetry', () => {
 
   test('ingestion metrics: accepted, duplicates, refused; no token or key in any span', async () => {
     const vm = 'otel-ingest';
+    await addVmRecord(vm); // the journal's routes answer 404 for a VM that does not exist
     const token = await rotateIngestToken(vm);
     const before = {
       accepted: await sum(METRIC.entries, { 'vmjournal.outcome': 'accepted' }),
