@@ -42,6 +42,23 @@ function fromThrown(e: ThrownError): Error {
 /** How long dispose() waits for the invocations under way. */
 const DRAIN_MS = 5000;
 
+/** The app setting that passes arguments to the Node.js worker on Azure (Linux: `__` for `:`). */
+export const WORKER_ARGUMENTS_SETTING = 'languageWorkers__node__arguments';
+/**
+ * The app thread's old-generation heap cap when that setting names none, in MiB. Without a cap V8
+ * lets garbage pile up (a stream of valid entries grew the heap by ~0.8 GiB before it collected);
+ * near the cap it collects sooner. The app's live data is a few pending batches and entries per
+ * streaming request (≤ ~50 MiB each), so 256 MiB leaves room for several at once.
+ */
+export const DEFAULT_APP_HEAP_MB = 256;
+
+/** The heap cap of the app's thread: `--max-old-space-size` in the worker arguments setting, as Azure
+ * starts the worker process with it, else DEFAULT_APP_HEAP_MB. */
+export function appHeapMb(env: NodeJS.ProcessEnv = process.env): number {
+  const m = /--max[-_]old[-_]space[-_]size=(\d+)/.exec(env[WORKER_ARGUMENTS_SETTING] ?? '');
+  return m ? Number(m[1]) : DEFAULT_APP_HEAP_MB;
+}
+
 export class ThreadApp implements AppRunner {
   readonly #worker: Worker;
   readonly #pending = new Map<number, { ok: (r: InvokeResult) => void; fail: (e: Error) => void }>();
@@ -59,7 +76,13 @@ export class ThreadApp implements AppRunner {
   static start(opts: AppOptions, log: LogSink): Promise<ThreadApp> {
     // The host runs under tsx (local/ is TypeScript): the thread registers it before loading its code.
     const boot = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'app-thread-worker.ts'))});`;
-    const worker = new Worker(boot, { eval: true, env: SHARE_ENV, workerData: opts });
+    const worker = new Worker(boot, {
+      eval: true,
+      env: SHARE_ENV,
+      workerData: opts,
+      // Azure's worker is a process with a heap of its own; a thread gets a cap of its own here.
+      resourceLimits: { maxOldGenerationSizeMb: appHeapMb() },
+    });
     const app = new ThreadApp(worker);
     return new Promise((ok, fail) => {
       worker.on('message', (m: FromApp) => {

@@ -4,17 +4,18 @@ import { after, before, describe, it } from 'node:test';
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 
+import { DEFAULT_APP_HEAP_MB, WORKER_ARGUMENTS_SETTING } from '../../local/host/app-thread';
 import type { Seen } from '../fixtures/host-app';
 import { eventually, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
 const seen = () => ((globalThis as unknown as { hostAppSeen?: Seen[] }).hostAppSeen ??= []);
 
 /** The fixture app on the local runtime, with its keys; `workQueue` names the queue its outputs use. */
-const startHostApp = (appThread: boolean, workQueue = 'work-items') =>
+const startHostApp = (appThread: boolean, workQueue = 'work-items', env: Record<string, string> = {}) =>
   startTestRuntime({
     appDir: 'test/fixtures/host-app',
     appEntry: 'index.ts',
-    env: { WORK_QUEUE: workQueue },
+    env: { WORK_QUEUE: workQueue, ...env },
     keys: { functionKey: 'fn-key', masterKey: 'master-key' },
     appThread,
   });
@@ -98,6 +99,21 @@ describe('the app on a thread of its own', () => {
   after(() => t.dispose());
 
   describe('HTTP triggers', () => httpTriggerTests(() => t));
+
+  it('the thread has a heap cap of its own: the documented default, or --max-old-space-size from the worker arguments setting as on Azure', async () => {
+    const limits = async (rt: TestRuntime) =>
+      ((await (await fetch(rt.url('/api/heap'))).json()) as { maxOldGenerationSizeMb?: number })
+        .maxOldGenerationSizeMb;
+    assert.equal(await limits(t), DEFAULT_APP_HEAP_MB);
+    const own = await startHostApp(true, 'work-items-heap', {
+      [WORKER_ARGUMENTS_SETTING]: '--max-old-space-size=96',
+    });
+    try {
+      assert.equal(await limits(own), 96);
+    } finally {
+      await own.dispose();
+    }
+  });
 
   it('an error the app leaves uncaught stops its thread: logged, and later invocations fail with 500', async () => {
     await fetch(t.url('/api/crash'))

@@ -26,6 +26,7 @@ const notSetOnAzure: Record<string, string> = {
 const platformSettings = new Set([
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+  'languageWorkers__node__arguments',
 ]);
 const identityStorageSettings = new Set(['AzureWebJobsStorage__credential']);
 
@@ -72,6 +73,14 @@ describe('function app settings', () => {
     const settings = appSettings(await readBicep(functionAppBicep));
     assert.equal(settings.get('VM_SSH_SOURCE_CIDR')?.type, 'identifier');
     assert.equal(settings.get('VM_DEFAULT_SSH_PUBLIC_KEY')?.type, 'identifier');
+  });
+
+  test("the Node.js worker's heap is capped at half the instance memory", async () => {
+    const settings = appSettings(await readBicep(functionAppBicep));
+    assert.equal(
+      settings.get('languageWorkers__node__arguments')?.text,
+      "'--max-old-space-size=${instanceMemoryMB / 2}'",
+    );
   });
 
   test('no settings that Flex Consumption rejects', async () => {

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 
 import type { TableClient } from '@azure/data-tables';
 
+import { rotateIngestToken } from '../../lib/ingest-token';
 import { bucketOf, bucketTable } from '../../lib/journal/buckets';
 import { readIndex, resetIndexesForTests } from '../../lib/journal/indexes';
 import { ingestBody, type IngestOptions, OVERFLOW_UNIT } from '../../lib/journal/ingest';
@@ -17,7 +18,9 @@ import { toApiEntry } from '../../lib/journal/model';
 import { parseJournalQuery } from '../../lib/journal/params';
 import { queryJournal } from '../../lib/journal/query';
 import { tableClient } from '../../lib/storage';
-import { BOOT_A, BOOT_B, chunksOf, exportFormat, type Fields, startStorage } from './helpers';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { addVmRecord } from '../helpers/vm-record';
+import { BOOT_A, BOOT_B, chunksOf, exportFormat, type Fields, startStorage, useStorage } from './helpers';
 
 const START = 1_700_000_000_000_000;
 const NOW_MS = START / 1000 + 100_000;
@@ -265,5 +268,91 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
         },
       );
     });
+  });
+});
+
+describe('binary values in JSON bodies (journalctl -o json writes them as byte arrays), through HTTP', () => {
+  let t: TestRuntime;
+  before(async () => {
+    // The storage the tests above pointed the process at is gone; the runtime's settings take the
+    // process environment first.
+    for (const k of ['AzureWebJobsStorage', 'AZURE_SUBSCRIPTION_ID', 'PUBLIC_BASE_URL'])
+      delete process.env[k];
+    t = await startTestRuntime({ appEntry: 'functions/index.ts', env: { TZ: 'UTC' } });
+    useStorage(t.rt.storageConnectionString);
+  });
+  after(async () => {
+    await t?.dispose();
+  });
+
+  /** `"NAME":[200,200,…]` with `count` numbers, built as bytes (a 40 MiB array is 160 MiB of text). */
+  const byteArray = (name: string, count: number) => {
+    const text = Buffer.alloc(count * 4 + name.length + 4, '200,');
+    Buffer.from(`"${name}":[`).copy(text);
+    text.fill('200,', name.length + 4);
+    text[text.length - 1] = 0x5d; // the last number's comma becomes the closing ]
+    return text;
+  };
+  const entry = (n: number, field: Buffer) => {
+    const cursor = `s=bin;i=${n};b=${BOOT_A};m=0;t=0;x=0`;
+    return Buffer.concat([
+      Buffer.from(
+        `{"__CURSOR":"${cursor}","__REALTIME_TIMESTAMP":"${Date.now() * 1000 + n}","MESSAGE":"b${n}",`,
+      ),
+      field,
+      Buffer.from(',"TAIL":"kept"}\n'),
+    ]);
+  };
+
+  it('a byte array of exactly 2 MiB is kept whole; 2 MiB + 1 and 40 MiB are kept cut and named, no 413', async () => {
+    const vm = 'lim-binary';
+    const token = await rotateIngestToken(vm);
+    const limit = 2 * MiB;
+    const sizes = [limit, limit + 1, 40 * MiB];
+    const body = gzipSync(Buffer.concat(sizes.map((n, i) => entry(i + 1, byteArray('BIN', n)))));
+    const res = await fetch(t.url(`/api/vms/${vm}/journal?stream=true`), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/x-ndjson',
+        'content-encoding': 'gzip',
+      },
+      body,
+    });
+    const answer = await res.text();
+    assert.equal(res.status, 200, answer);
+    assert.equal((JSON.parse(answer) as { accepted: number }).accepted, 3, answer);
+
+    await addVmRecord(vm);
+    const read = await fetch(t.url(`/api/vms/${vm}/journal?order=asc&limit=10`));
+    assert.equal(read.status, 200);
+    const items = (await read.json()) as { items: { message: string; fields: Record<string, unknown> }[] };
+    assert.deepEqual(
+      items.items.map((e) => e.message),
+      ['b1', 'b2', 'b3'],
+    );
+    for (const [i, e] of items.items.entries()) {
+      const bin = Buffer.from(e.fields.BIN as string, 'base64');
+      assert.equal(bin.length, limit, `entry ${i}`);
+      assert.ok(bin.every((b) => b === 200));
+      assert.equal(e.fields.TAIL, 'kept');
+      assert.equal(e.fields._VMJ_TRUNCATED, i === 0 ? undefined : `BIN ${sizes[i]}`);
+    }
+  });
+
+  it('the skipped part of a long byte array is still checked: a number above 255 is a 400 naming the field', async () => {
+    const vm = 'lim-binary-bad';
+    const token = await rotateIngestToken(vm);
+    const bad = byteArray('BIN', 2 * MiB + 10);
+    bad.write('256', bad.length - 4);
+    const res = await fetch(t.url(`/api/vms/${vm}/journal?stream=true`), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+      body: entry(1, bad),
+    });
+    const problem = (await res.json()) as { errors: { field: string; message: string }[] };
+    assert.equal(res.status, 400);
+    assert.equal(problem.errors[0]!.field, 'entries[0].BIN');
+    assert.match(problem.errors[0]!.message, /0–255/);
   });
 });

@@ -150,6 +150,14 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       AZURE_CLIENT_ID: identityClientId
       APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+      // The Node.js worker's heap cap (Linux spelling of languageWorkers:node:arguments). Uncapped, V8
+      // lets the garbage of a long ingest stream pile up (~0.8 GiB before it collected, see
+      // lib/journal/README.md); near the cap it collects sooner. Half the instance: the rest holds the
+      // Functions host, the worker's memory outside the old generation (new space, code, Buffers) and
+      // the OS. The app's live data is ≤ ~50 MiB per streaming request (one entry's text ≤ 32 MiB, one
+      // 8 MiB batch), so even 256 MiB (512 MB instances) holds several at once. The local runtime reads
+      // the same setting for its app thread (local/host/app-thread.ts).
+      languageWorkers__node__arguments: '--max-old-space-size=${instanceMemoryMB / 2}'
       // lib/config.ts
       AZURE_SUBSCRIPTION_ID: vmSubscriptionId
       PUBLIC_BASE_URL: empty(publicBaseUrl) ? 'https://${app.properties.defaultHostName}' : publicBaseUrl
