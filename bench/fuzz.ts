@@ -8,12 +8,7 @@
 // chunking) with the first counterexample, and the rate; exits 1 on any failure.
 import fc from 'fast-check';
 
-import { toRecord } from '../lib/journal/entry';
-import type { RawEntry } from '../lib/journal/fields';
-import { updateIndexes } from '../lib/journal/indexes';
-import { writeRecords } from '../lib/journal/table-store';
-import { addVmRecord } from '../test/helpers/vm-record';
-import { bodyProperty, queryProperty } from '../test/hostile/fuzz-properties';
+import { bodyProperty, queryProperty, seedFuzzJournal } from '../test/hostile/fuzz-properties';
 import { startStorage } from '../test/journal/helpers';
 
 const PER_PARSER = Number(process.env.FUZZ_CASES ?? 35_000);
@@ -49,26 +44,7 @@ async function run(target: string, total: number, property: () => fc.IAsyncPrope
 async function main(): Promise<void> {
   const storage = await startStorage();
   try {
-    await addVmRecord('fuzz-vm');
-    const now = Date.now() * 1000;
-    const recs = Array.from({ length: 50 }, (_, i) => {
-      const raw: RawEntry = new Map(
-        Object.entries({
-          __CURSOR: `s=z;i=${i + 1};b=${String(i % 3).repeat(32)}`,
-          __REALTIME_TIMESTAMP: String(now - (50 - i) * 1_000_000),
-          _SYSTEMD_UNIT: `u${i % 4}.service`,
-          PRIORITY: String(i % 8),
-          MESSAGE: `fuzz line ${i}`,
-        }).map(([k, v]) => [k, [v]]),
-      );
-      return toRecord(raw, i);
-    });
-    const w = await writeRecords('fuzz-vm', recs);
-    await updateIndexes(
-      'fuzz-vm',
-      new Date(now / 1000).toISOString().slice(0, 10).replaceAll('-', ''),
-      w.stored,
-    );
+    await seedFuzzJournal('fuzz-vm', 50, 3, 4);
 
     console.log(`fuzz: first seed ${FIRST_SEED}, ${PER_PARSER} cases per parser, ${QUERIES} queries`);
     const results: Outcome[] = [];

@@ -15,7 +15,10 @@ import { withProblems } from '../../lib/http/problem';
 import { toRecord } from '../../lib/journal/entry';
 import { parseExportFormat } from '../../lib/journal/export-parser';
 import type { RawEntry } from '../../lib/journal/fields';
+import { updateIndexes } from '../../lib/journal/indexes';
 import { parseJsonEntries } from '../../lib/journal/json-parser';
+import { writeRecords } from '../../lib/journal/table-store';
+import { addVmRecord } from '../helpers/vm-record';
 
 // ---- bodies -------------------------------------------------------------------------------------
 
@@ -260,4 +263,29 @@ export function queryProperty(vm: string) {
         throw new Error(`${status} without problem+json for ${route}?${params.toString()}`);
     },
   );
+}
+
+/** A VM record and `count` entries over `boots` boots and `units` units in its journal, for the query fuzz. */
+export async function seedFuzzJournal(
+  vm: string,
+  count: number,
+  boots: number,
+  units: number,
+): Promise<void> {
+  await addVmRecord(vm);
+  const now = Date.now() * 1000;
+  const recs = Array.from({ length: count }, (_, i) => {
+    const raw: RawEntry = new Map(
+      Object.entries({
+        __CURSOR: `s=z;i=${i + 1};b=${String(i % boots).repeat(32)}`,
+        __REALTIME_TIMESTAMP: String(now - (count - i) * 1_000_000),
+        _SYSTEMD_UNIT: `u${i % units}.service`,
+        PRIORITY: String(i % 8),
+        MESSAGE: `fuzz line ${i}`,
+      }).map(([k, v]) => [k, [v]]),
+    );
+    return toRecord(raw, i);
+  });
+  const w = await writeRecords(vm, recs);
+  await updateIndexes(vm, new Date(now / 1000).toISOString().slice(0, 10).replaceAll('-', ''), w.stored);
 }

@@ -4,13 +4,8 @@ import { after, before, describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { toRecord } from '../../lib/journal/entry';
-import type { RawEntry } from '../../lib/journal/fields';
-import { updateIndexes } from '../../lib/journal/indexes';
-import { writeRecords } from '../../lib/journal/table-store';
-import { addVmRecord } from '../helpers/vm-record';
 import { startStorage } from '../journal/helpers';
-import { bodyProperty, queryProperty } from './fuzz-properties';
+import { bodyProperty, queryProperty, seedFuzzJournal } from './fuzz-properties';
 
 const SEED = 1414;
 
@@ -18,26 +13,7 @@ describe('fuzz (fixed seed)', () => {
   let storage: Awaited<ReturnType<typeof startStorage>>;
   before(async () => {
     storage = await startStorage();
-    await addVmRecord('fuzz-vm');
-    const now = Date.now() * 1000;
-    const recs = Array.from({ length: 20 }, (_, i) => {
-      const raw: RawEntry = new Map(
-        Object.entries({
-          __CURSOR: `s=z;i=${i + 1};b=${String(i % 2).repeat(32)}`,
-          __REALTIME_TIMESTAMP: String(now - (20 - i) * 1_000_000),
-          _SYSTEMD_UNIT: `u${i % 3}.service`,
-          PRIORITY: String(i % 8),
-          MESSAGE: `fuzz line ${i}`,
-        }).map(([k, v]) => [k, [v]]),
-      );
-      return toRecord(raw, i);
-    });
-    const w = await writeRecords('fuzz-vm', recs);
-    await updateIndexes(
-      'fuzz-vm',
-      new Date(now / 1000).toISOString().slice(0, 10).replaceAll('-', ''),
-      w.stored,
-    );
+    await seedFuzzJournal('fuzz-vm', 20, 2, 3);
   });
   after(async () => {
     await storage?.dispose();
