@@ -48,7 +48,16 @@ export class Azurite {
       const taken = await Promise.all(Object.values(DEFAULT_PORTS).map((p) => isListening(p)));
       if (!taken.some(Boolean)) return Azurite.#spawn(opts, DEFAULT_PORTS);
     }
-    return Azurite.#spawn(opts, { blob: await freePort(), queue: await freePort(), table: await freePort() });
+    // A free port can be taken by another process between freePort() and Azurite's listen (tests run
+    // two files at once): then Azurite exits with EADDRINUSE, and new ports are tried.
+    for (let attempt = 1; ; attempt++) {
+      const ports = { blob: await freePort(), queue: await freePort(), table: await freePort() };
+      try {
+        return await Azurite.#spawn(opts, ports);
+      } catch (e) {
+        if (attempt >= 3 || !String(e).includes('EADDRINUSE')) throw e;
+      }
+    }
   }
 
   static async #spawn(opts: AzuriteOptions, ports: Azurite['ports']): Promise<Azurite> {
