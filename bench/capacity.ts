@@ -8,7 +8,6 @@
 //  - Table transactions per chunk, through ingestBody (the handler's code path), for a chunk of
 //    BENCH_RATE entries over 1, 4 and 10 units: what one stored chunk costs on Azure.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -16,7 +15,7 @@ import { gzipSync } from 'node:zlib';
 import { rotateIngestToken } from '../lib/ingest-token';
 import { ingestBody } from '../lib/journal/ingest';
 import { LocalRuntime } from '../local/runtime';
-import { useStorage } from '../test/journal/helpers';
+import { openStream, useStorage } from '../test/journal/helpers';
 
 const VMS = Number(process.env.BENCH_VMS ?? 40);
 const RATE = Number(process.env.BENCH_RATE ?? 10);
@@ -46,35 +45,18 @@ const entry = (vm: string, i: number, units: string[]) =>
 
 /** One VM's stream: a gzip member of RATE entries every second, then the answer. */
 function stream(baseUrl: string, vm: string, token: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${baseUrl}/api/vms/${vm}/journal?stream=true`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/x-ndjson',
-        'content-encoding': 'gzip',
-        'transfer-encoding': 'chunked',
-      },
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.flushHeaders();
-    let n = 0;
-    let second = 0;
-    const tick = () => {
-      const lines = Array.from({ length: RATE }, () => entry(vm, n++, UNITS));
-      req.write(gzipSync(`${lines.join('\n')}\n`));
-      if (++second >= SECONDS) req.end();
-      else setTimeout(tick, 1000);
-    };
-    // Spread the streams over the first second, as independent agents would be.
-    setTimeout(tick, Math.random() * 1000);
-  });
+  const s = openStream(`${baseUrl}/api/vms/${vm}/journal?stream=true`, token);
+  let n = 0;
+  let second = 0;
+  const tick = () => {
+    const lines = Array.from({ length: RATE }, () => entry(vm, n++, UNITS));
+    void s.send(gzipSync(`${lines.join('\n')}\n`)).catch(() => undefined); // a failure shows in the answer
+    if (++second >= SECONDS) void s.end();
+    else setTimeout(tick, 1000);
+  };
+  // Spread the streams over the first second, as independent agents would be.
+  setTimeout(tick, Math.random() * 1000);
+  return s.answer;
 }
 
 async function transactionsPerChunk(units: number): Promise<number> {

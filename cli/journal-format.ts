@@ -2,24 +2,11 @@
 // formatter (lib/journal/short.ts), so `vmj logs -o short` is byte for byte the API's `format=short`
 // and journalctl's; the other short modes only change the timestamp, as journalctl does.
 import type { StoredEntry } from '../lib/journal/entity';
+import type { ApiEntry } from '../lib/journal/model';
 import { formatShortEntry } from '../lib/journal/short';
 import type { Colors } from './output';
 
-export interface ApiEntry {
-  offset: string;
-  cursor: string;
-  time: string;
-  realtimeUsec: number;
-  bootId: string;
-  unit: string;
-  priority: number | null;
-  identifier: string | null;
-  pid: number | null;
-  hostname: string | null;
-  message: string | null;
-  fields: StoredEntry['fields'];
-  binaryFields: string[];
-}
+export type { ApiEntry };
 
 export const OUTPUT_MODES = ['short', 'short-iso', 'short-precise', 'cat', 'json', 'json-pretty'] as const;
 export type OutputMode = (typeof OUTPUT_MODES)[number];

@@ -17,6 +17,7 @@ import { parseExportFormat } from '../../lib/journal/export-parser';
 import type { RawEntry } from '../../lib/journal/fields';
 import { updateIndexes } from '../../lib/journal/indexes';
 import { parseJsonEntries } from '../../lib/journal/json-parser';
+import { JOURNAL_QUERY_PARAMS } from '../../lib/journal/params';
 import { writeRecords } from '../../lib/journal/table-store';
 import { addVmRecord } from '../helpers/vm-record';
 
@@ -148,20 +149,7 @@ export function bodyProperty(format: BodyFormat) {
 
 // ---- query parameters -----------------------------------------------------------------------------
 
-const PARAMS = [
-  'unit',
-  'boot',
-  'priority',
-  'since',
-  'until',
-  'grep',
-  'limit',
-  'order',
-  'cursor',
-  'format',
-  'after',
-  'follow',
-];
+const PARAMS = [...JOURNAL_QUERY_PARAMS];
 const paramValue = fc.oneof(
   fc.string({ maxLength: 30 }),
   fc.constantFrom(

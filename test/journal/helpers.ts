@@ -2,6 +2,7 @@
 // systemd-journal-remote from export-format input, read back with journalctl.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -153,4 +154,48 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
   return out;
+}
+
+export interface Streamed {
+  /** Sends one gzip member (or raw bytes). */
+  send(data: Buffer): Promise<void>;
+  /** Ends the body; resolves with the answer. */
+  end(): Promise<{ status: number; body: string }>;
+  /** The answer, if the server answered before the body ended. */
+  answer: Promise<{ status: number; body: string }>;
+}
+
+/** One chunked POST whose body is written piece by piece, as the agent's curl -T - does. */
+export function openStream(url: string, token: string): Streamed {
+  let resolveAnswer!: (a: { status: number; body: string }) => void;
+  let rejectAnswer!: (e: Error) => void;
+  const answer = new Promise<{ status: number; body: string }>((res, rej) => {
+    resolveAnswer = res;
+    rejectAnswer = rej;
+  });
+  const req = request(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/x-ndjson',
+      'content-encoding': 'gzip',
+      'transfer-encoding': 'chunked',
+    },
+  });
+  req.on('response', (res) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => (body += d));
+    res.on('end', () => resolveAnswer({ status: res.statusCode ?? 0, body }));
+  });
+  req.on('error', rejectAnswer);
+  req.flushHeaders();
+  return {
+    answer,
+    send: (data) => new Promise((resolve, reject) => req.write(data, (e) => (e ? reject(e) : resolve()))),
+    end: () => {
+      req.end();
+      return answer;
+    },
+  };
 }
