@@ -9,6 +9,7 @@ import { metrics, type metrics as sdkMetrics, NodeSDK, tracing } from '@opentele
 
 import { rotateIngestToken } from '../../lib/ingest-token';
 import { METRIC } from '../../lib/telemetry/metrics';
+import { eventually } from '../helpers/runtime';
 import { addVmRecord } from '../helpers/vm-record';
 import { useStorage } from '../journal/helpers';
 import { sshPublicKey, startVmRuntime, type VmTestRuntime } from '../vms/helpers';
@@ -76,7 +77,14 @@ describe('telemetry', () => {
     assert.equal(created.status, 202, JSON.stringify(created.body));
     await t.waitForStatus('otel1', 'running');
 
-    const all = spans.getFinishedSpans();
+    // `running` is written by the activity that reads the addresses, a moment before its span ends:
+    // wait until every ARM call's parent span has ended too.
+    const all = await eventually(() => {
+      const done = spans.getFinishedSpans();
+      const ended = new Set(done.map((s) => s.spanContext().spanId));
+      const arm = done.filter((s) => s.name.startsWith('ARM '));
+      return arm.every((s) => ended.has(s.parentSpanContext?.spanId ?? '')) && done;
+    }).catch(() => spans.getFinishedSpans()); // the assertions below then name what is missing
     const http = all.find((s) => s.name === 'POST vms' && s.attributes['http.request.method'] === 'POST');
     assert.ok(http, `an HTTP span among ${all.map((s) => s.name).join(', ')}`);
     const traceId = http.spanContext().traceId;
