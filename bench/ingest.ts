@@ -44,7 +44,7 @@ import { ingestBody } from '../lib/journal/ingest';
 import { unitPartition } from '../lib/journal/keys';
 import { forgetQueryHints, queryJournal } from '../lib/journal/query';
 import { runLimited, writeRecords } from '../lib/journal/table-store';
-import { resetStorageClientsForTests, tableClient } from '../lib/storage';
+import { resetLegacyServices, tableClient } from '../lib/legacy-services';
 import { LocalRuntime } from '../local/runtime';
 import { Azurite } from '../local/storage/azurite';
 import { useStorage } from '../test/journal/helpers';
@@ -279,7 +279,7 @@ async function queryScaling() {
         rawMs.push(performance.now() - t);
         ok &&= !page.done && page.value.length === 100;
         // Cold: a new instance (no clients, no table list, no index or window hints).
-        resetStorageClientsForTests();
+        resetLegacyServices();
         resetBucketsForTests();
         resetIndexesForTests();
         forgetQueryHints();

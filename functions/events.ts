@@ -2,7 +2,6 @@
 // (410 once retention removed it), a resumable SSE watch, and the daily retention timer.
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 
-import { getConfig } from '../lib/config';
 import { gone, notFound, validationFailed } from '../lib/errors';
 import { isEventId } from '../lib/events/ids';
 import { eventRange, getEvent, latestEvents, listEventsAfter, purgeEvents } from '../lib/events/store';
@@ -11,6 +10,7 @@ import { disconnectSignal, watchDisconnects } from '../lib/http/disconnect';
 import { withProblems } from '../lib/http/problem';
 import { parseLimit, rejectUnknownQuery } from '../lib/http/query';
 import { SSE_HEADERS, sseStream } from '../lib/http/sse';
+import { getConfig } from '../lib/legacy-services';
 
 watchDisconnects();
 

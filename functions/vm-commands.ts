@@ -5,8 +5,8 @@ import { app, type InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import * as df from 'durable-functions';
 
-import { getConfig } from '../lib/config';
 import { appendEvent } from '../lib/events/store';
+import { getConfig } from '../lib/legacy-services';
 import { parseCommand, type VmCommand } from '../lib/vms/commands';
 import { instanceIdFor } from '../lib/vms/names';
 import { specOf, toApiVm, type VmRecord } from '../lib/vms/record';

@@ -8,9 +8,9 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-f
 import * as df from 'durable-functions';
 
 import { renderCloudInit } from '../lib/agent/cloud-init';
-import { getConfig } from '../lib/config';
 import { deleteIngestToken, dropIssuedToken, issueIngestToken } from '../lib/ingest-token';
 import { deleteJournal } from '../lib/journal/forget';
+import { getConfig } from '../lib/legacy-services';
 import { armErrorInfo } from '../lib/provisioning/arm-errors';
 import { type LroKind, type LroStatus, type LroTarget, pollOnce } from '../lib/provisioning/lro';
 import * as arm from '../lib/provisioning/steps';

@@ -2,11 +2,11 @@
 // the response. Long operations answer 202 with Location (the record to poll) and the record.
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 
-import { getConfig } from '../lib/config';
 import { conflict, notFound } from '../lib/errors';
 import { withProblems } from '../lib/http/problem';
 import { rejectUnknownQuery } from '../lib/http/query';
 import { beginTokenRotation } from '../lib/ingest-token';
+import { getConfig } from '../lib/legacy-services';
 import { MAX_CREATE_BODY_BYTES, parseCreateRequest } from '../lib/vms/create-request';
 import { parseListParams, pathName, readBodyText } from '../lib/vms/http';
 import { toApiVm, type VmRecord } from '../lib/vms/record';

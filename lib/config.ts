@@ -99,16 +99,3 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`Invalid app settings: ${problems.join('; ')}`);
   return Object.freeze(result.data);
 }
-
-let cached: Config | undefined;
-
-/** The app's configuration, read from process.env on first use. */
-export function getConfig(): Config {
-  cached ??= parseConfig(process.env);
-  return cached;
-}
-
-/** For tests that change the environment between cases. */
-export function resetConfigForTests(): void {
-  cached = undefined;
-}

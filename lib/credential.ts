@@ -2,15 +2,10 @@
 // login elsewhere. Imported lazily: @azure/identity is heavy and most invocations never need it.
 import type { TokenCredential } from '@azure/core-auth';
 
-import { getConfig } from './config';
+import type { Config } from './config';
 
-let credential: Promise<TokenCredential> | undefined;
-
-export function azureCredential(): Promise<TokenCredential> {
-  credential ??= (async () => {
-    const { DefaultAzureCredential } = await import('@azure/identity');
-    const clientId = getConfig().AZURE_CLIENT_ID;
-    return new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
-  })();
-  return credential;
+export async function newAzureCredential(config: Config): Promise<TokenCredential> {
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  const clientId = config.AZURE_CLIENT_ID;
+  return new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
 }

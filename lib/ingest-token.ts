@@ -26,7 +26,7 @@ import {
 } from 'node:crypto';
 
 import { conflict } from './errors';
-import { tableClient } from './storage';
+import { tableClient } from './legacy-services';
 
 const TABLE = 'ingesttokens';
 

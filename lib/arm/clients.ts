@@ -1,4 +1,4 @@
-// The app's ARM clients, built once from settings. On Azure: management.azure.com and the managed
+// The app's ARM clients, built once per app (lib/services.ts) from settings. On Azure: management.azure.com and the managed
 // identity. Locally: AZURE_ARM_ENDPOINT + AZURE_ARM_CA_FILE (the emulator's CA, given to the shared https
 // agent) + AZURE_ARM_STATIC_TOKEN. The SDKs are imported lazily: they are heavy and most
 // invocations never touch ARM.
@@ -12,8 +12,7 @@ import type { ResourceManagementClient } from '@azure/arm-resources';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { createHttpHeaders, type PipelinePolicy } from '@azure/core-rest-pipeline';
 
-import { getConfig } from '../config';
-import { azureCredential } from '../credential';
+import type { Config } from '../config';
 import { armTelemetryPolicy } from '../telemetry/arm-policy';
 
 export interface ArmClients {
@@ -30,23 +29,11 @@ export function staticTokenCredential(token: string): TokenCredential {
   };
 }
 
-let clients: Promise<ArmClients> | undefined;
-
-export function armClients(): Promise<ArmClients> {
-  clients ??= buildClients().catch((e: unknown) => {
-    clients = undefined; // a transient failure (CA file not written yet) must not stick
-    throw e;
-  });
-  return clients;
-}
-
-/** For tests that change settings between cases. */
-export function resetArmClientsForTests(): void {
-  clients = undefined;
-}
-
-async function buildClients(): Promise<ArmClients> {
-  const config = getConfig();
+/** The three clients, built by Services on first use. */
+export async function buildArmClients(
+  config: Config,
+  azureCredential: () => Promise<TokenCredential>,
+): Promise<ArmClients> {
   const credential = config.AZURE_ARM_STATIC_TOKEN
     ? staticTokenCredential(config.AZURE_ARM_STATIC_TOKEN)
     : await azureCredential();

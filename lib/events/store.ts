@@ -6,7 +6,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { CloudEvent } from 'cloudevents';
 
-import { tableClient } from '../storage';
+import { tableClient } from '../legacy-services';
 import { eventIdAt, invertEventId, newEventId } from './ids';
 import { EVENT_SOURCE, EVENT_TYPES, type EventKind } from './types';
 

@@ -3,8 +3,7 @@
 // covers and that exist. The list of existing bucket tables is cached briefly per process.
 import type { TableClient, TableServiceClient } from '@azure/data-tables';
 
-import { getConfig } from '../config';
-import { azureCredential } from '../credential';
+import { getConfig, legacyServices } from '../legacy-services';
 
 export const BUCKET_PREFIX = 'journal';
 const DAY_USEC = 86_400_000_000;
@@ -32,49 +31,12 @@ export function retainedRange(nowMs: number, retentionDays = getConfig().JOURNAL
   return { oldest: bucketOf(now - retentionDays * DAY_USEC), newest: bucketOf(now + DAY_USEC) };
 }
 
-let service: Promise<TableServiceClient> | undefined;
+export const tableService = (): Promise<TableServiceClient> => legacyServices().tableService();
 
-export function tableService(): Promise<TableServiceClient> {
-  service ??= (async () => {
-    const { TableServiceClient } = await import('@azure/data-tables');
-    const c = getConfig();
-    const cs = c.AzureWebJobsStorage;
-    if (cs)
-      return TableServiceClient.fromConnectionString(cs, { allowInsecureConnection: cs.includes('http://') });
-    const uri =
-      c.AzureWebJobsStorage__tableServiceUri ??
-      `https://${c.AzureWebJobsStorage__accountName}.table.core.windows.net`;
-    return new TableServiceClient(uri, await azureCredential());
-  })();
-  service.catch(() => (service = undefined));
-  return service;
-}
-
-const readers = new Map<string, Promise<TableClient>>();
-
-/** A client for reading one bucket table. Unlike lib/storage's tableClient it never creates the table
- * (that is a request of its own on every cold start); a query of a missing table is a 404. */
-export function bucketReader(bucket: string): Promise<TableClient> {
-  let reader = readers.get(bucket);
-  if (!reader) {
-    reader = (async () => {
-      const { TableClient } = await import('@azure/data-tables');
-      const c = getConfig();
-      const cs = c.AzureWebJobsStorage;
-      if (cs)
-        return TableClient.fromConnectionString(cs, bucketTable(bucket), {
-          allowInsecureConnection: cs.includes('http://'),
-        });
-      const uri =
-        c.AzureWebJobsStorage__tableServiceUri ??
-        `https://${c.AzureWebJobsStorage__accountName}.table.core.windows.net`;
-      return new TableClient(uri, bucketTable(bucket), await azureCredential());
-    })();
-    reader.catch(() => readers.delete(bucket));
-    readers.set(bucket, reader);
-  }
-  return reader;
-}
+/** A client for reading one bucket table. Unlike a Services table it never creates the table (that is
+ * a request of its own on every cold start); a query of a missing table is a 404. */
+export const bucketReader = (bucket: string): Promise<TableClient> =>
+  legacyServices().tableReader(bucketTable(bucket));
 
 let listed: { at: number; buckets: Set<string> } | undefined;
 
@@ -112,6 +74,4 @@ export function forgetBucket(bucket: string): void {
 /** For tests that switch storage accounts. */
 export function resetBucketsForTests(): void {
   listed = undefined;
-  service = undefined;
-  readers.clear();
 }

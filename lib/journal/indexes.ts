@@ -9,7 +9,7 @@
 // creates the missing unit and boot rows; only an existing row's count stays short by that batch.
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 
-import { tableClient } from '../storage';
+import { tableClient } from '../legacy-services';
 import { bucketReader, bucketTable, existingBuckets, retainedRange } from './buckets';
 import type { JournalRecord } from './entry';
 import { escapeKeyPart, indexPartition } from './keys';

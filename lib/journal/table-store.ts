@@ -17,7 +17,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 
 import { AppError } from '../errors';
-import { tableClient } from '../storage';
+import { tableClient } from '../legacy-services';
 import { bucketOf, bucketTable, noteBucket, retainedRange } from './buckets';
 import { chunkProps, encodeJson, type EntryEntity, fieldsToJson, packRecords } from './entity';
 import type { JournalRecord } from './entry';

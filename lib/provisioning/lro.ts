@@ -7,7 +7,8 @@
 import type { OperationState, PollerLike } from '@azure/core-lro';
 import { createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 
-import { armClients, BEGIN_WITHOUT_POLL_HEADER } from '../arm/clients';
+import { BEGIN_WITHOUT_POLL_HEADER } from '../arm/clients';
+import { armClients } from '../legacy-services';
 import type { ArmErrorInfo } from '../vms/record';
 import { armErrorInfo, isTransientArmError, TransientArmError } from './arm-errors';
 

@@ -1,8 +1,7 @@
 // The ARM calls for one VM, each small and idempotent (PUTs of a fixed desired state, safe to repeat):
 // the resource group, the network (VNet/subnet, NSG, Standard static public IP) in parallel, the NIC,
 // the VM (SSH only, customData cloud-init), power operations, the IP read, and deletion of the group.
-import { armClients } from '../arm/clients';
-import { getConfig } from '../config';
+import { armClients, getConfig } from '../legacy-services';
 import { resourceNames, VM_TAG } from '../vms/names';
 import type { VmSpec } from '../vms/record';
 import { armCall, beginV2, beginV3, type LroStatus } from './lro';

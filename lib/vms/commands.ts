@@ -3,8 +3,7 @@
 // so a redelivered message finds its instance and does nothing twice.
 import { z } from 'zod';
 
-import { getConfig } from '../config';
-import { queueClient } from '../storage';
+import { getConfig, queueClient } from '../legacy-services';
 import { currentTraceparent } from '../telemetry/trace-context';
 import { VM_COMMANDS } from './status';
 

@@ -4,9 +4,8 @@
 // has been so for longer than the grace period (so a delete or a failure still being handled, or
 // looked at, is left alone). Groups with the tag but another prefix belong to another deployment sharing
 // the subscription and are never touched.
-import { armClients } from '../arm/clients';
-import { getConfig } from '../config';
 import { appendEvent } from '../events/store';
+import { armClients, getConfig } from '../legacy-services';
 import { armErrorInfo } from '../provisioning/arm-errors';
 import { armCall } from '../provisioning/lro';
 import { resourceGroupName, VM_TAG } from './names';

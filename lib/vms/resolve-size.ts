@@ -1,8 +1,8 @@
 // Size checks that need ARM: the region must offer VMs to this subscription, and the chosen SKU (a
 // preset's, or the smallest that fits cpu/memoryGiB) must be offered there without restrictions.
 // The SKU list per region is cached for a few minutes: it changes rarely and is large on Azure.
-import { armClients } from '../arm/clients';
 import { AppError, validationFailed } from '../errors';
+import { armClients } from '../legacy-services';
 import { armErrorInfo } from '../provisioning/arm-errors';
 import { armCall } from '../provisioning/lro';
 import type { ParsedCreate } from './create-request';

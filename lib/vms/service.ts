@@ -2,9 +2,9 @@
 // a command on the queue. Nothing here waits for ARM beyond the SKU lookup of a create.
 import { randomUUID } from 'node:crypto';
 
-import { getConfig } from '../config';
 import { conflict, notFound } from '../errors';
 import { appendEvent } from '../events/store';
+import { getConfig } from '../legacy-services';
 import { ADMIN_USERNAME } from '../provisioning/steps';
 import { enqueueCommand } from './commands';
 import type { ParsedCreate } from './create-request';

@@ -6,7 +6,7 @@
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 
 import { AppError, badRequest, conflict, validationFailed } from '../errors';
-import { tableClient } from '../storage';
+import { tableClient } from '../legacy-services';
 import { isVmName } from './names';
 import type { VmRecord } from './record';
 import { VM_STATUSES, type VmStatus } from './status';

@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { armClients, resetArmClientsForTests } from '../../lib/arm/clients';
-import { resetConfigForTests } from '../../lib/config';
+import { armClients, resetLegacyServices } from '../../lib/legacy-services';
 import { type Harness, LOC, startHarness, SUB } from './helpers';
 
 let h: Harness;
@@ -19,13 +18,11 @@ before(async () => {
     AzureWebJobsStorage: 'UseDevelopmentStorage=true',
     PUBLIC_BASE_URL: 'http://127.0.0.1:7071',
   });
-  resetConfigForTests();
-  resetArmClientsForTests();
+  resetLegacyServices();
 });
 after(async () => {
   process.env = saved;
-  resetConfigForTests();
-  resetArmClientsForTests();
+  resetLegacyServices();
   await h.dispose();
 });
 

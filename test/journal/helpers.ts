@@ -6,10 +6,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { resetConfigForTests } from '../../lib/config';
 import { resetBucketsForTests } from '../../lib/journal/buckets';
 import { resetIndexesForTests } from '../../lib/journal/indexes';
-import { resetStorageClientsForTests } from '../../lib/storage';
+import { resetLegacyServices } from '../../lib/legacy-services';
 import { Azurite } from '../../local/storage/azurite';
 
 export const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
@@ -32,8 +31,7 @@ export function useStorage(connectionString: string): void {
   process.env.AzureWebJobsStorage = connectionString;
   process.env.AZURE_SUBSCRIPTION_ID ??= '00000000-0000-4000-8000-000000000000';
   process.env.PUBLIC_BASE_URL ??= 'http://127.0.0.1:7071';
-  resetConfigForTests();
-  resetStorageClientsForTests();
+  resetLegacyServices();
   resetBucketsForTests();
   resetIndexesForTests();
 }

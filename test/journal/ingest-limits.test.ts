@@ -17,7 +17,7 @@ import { ingestBody, type IngestOptions, OVERFLOW_UNIT } from '../../lib/journal
 import { toApiEntry } from '../../lib/journal/model';
 import { parseJournalQuery } from '../../lib/journal/params';
 import { queryJournal } from '../../lib/journal/query';
-import { tableClient } from '../../lib/storage';
+import { tableClient } from '../../lib/legacy-services';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { addVmRecord } from '../helpers/vm-record';
 import { BOOT_A, BOOT_B, chunksOf, exportFormat, type Fields, startStorage, useStorage } from './helpers';

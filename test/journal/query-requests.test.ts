@@ -11,7 +11,7 @@ import type { RawEntry } from '../../lib/journal/fields';
 import { resetIndexesForTests, updateIndexes } from '../../lib/journal/indexes';
 import { forgetQueryHints, type JournalQuery, queryJournal } from '../../lib/journal/query';
 import { writeRecords } from '../../lib/journal/table-store';
-import { resetStorageClientsForTests } from '../../lib/storage';
+import { resetLegacyServices } from '../../lib/legacy-services';
 import { startStorage, useStorage } from './helpers';
 
 const DAY_US = 86_400_000_000;
@@ -92,7 +92,7 @@ describe('newest-N query: requests on a cold and a warm instance', () => {
 
   /** A fresh process: no clients, no bucket list, no index or window hints. */
   const coldInstance = () => {
-    resetStorageClientsForTests();
+    resetLegacyServices();
     resetBucketsForTests();
     resetIndexesForTests();
     forgetQueryHints();

@@ -17,7 +17,7 @@ import { queryJournal } from '../../lib/journal/query';
 import { dropExpiredBuckets } from '../../lib/journal/retention';
 import { formatShort } from '../../lib/journal/short';
 import { writeRecords } from '../../lib/journal/table-store';
-import { tableClient } from '../../lib/storage';
+import { tableClient } from '../../lib/legacy-services';
 import {
   BOOT_A,
   BOOT_B,

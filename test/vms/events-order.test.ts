@@ -9,18 +9,17 @@ import { pathToFileURL } from 'node:url';
 import type { TableClient } from '@azure/data-tables';
 import { createParser } from 'eventsource-parser';
 
-import { resetConfigForTests } from '../../lib/config';
 import type * as EventStore from '../../lib/events/store';
 import { appendEvent, EVENTS_TABLE, onEventAppended } from '../../lib/events/store';
-import { resetStorageClientsForTests, tableClient } from '../../lib/storage';
+import { resetLegacyServices, tableClient } from '../../lib/legacy-services';
 import { startVmRuntime, type VmTestRuntime } from './helpers';
 
 let t: VmTestRuntime;
 
 before(async () => {
   t = await startVmRuntime();
-  resetConfigForTests(); // this process's lib now reads the runtime's storage settings
-  resetStorageClientsForTests();
+  resetLegacyServices(); // this process's lib now reads the runtime's storage settings
+  resetLegacyServices();
 });
 after(async () => {
   await t?.dispose();

@@ -14,7 +14,7 @@ import {
   ROTATION_OVERLAP_MS,
   verifyIngestToken,
 } from '../../lib/ingest-token';
-import { tableClient } from '../../lib/storage';
+import { tableClient } from '../../lib/legacy-services';
 import { startStorage } from '../journal/helpers';
 
 const rowOf = async (vm: string) =>

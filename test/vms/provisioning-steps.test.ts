@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { resetArmClientsForTests } from '../../lib/arm/clients';
-import { resetConfigForTests } from '../../lib/config';
+import { resetLegacyServices } from '../../lib/legacy-services';
 import { type LroStatus, pollOnce } from '../../lib/provisioning/lro';
 import * as steps from '../../lib/provisioning/steps';
 import type { VmSpec } from '../../lib/vms/record';
@@ -26,16 +25,14 @@ before(async () => {
     PUBLIC_BASE_URL: 'http://127.0.0.1:7071',
     VM_SSH_SOURCE_CIDR: '203.0.113.0/24',
   });
-  resetConfigForTests();
-  resetArmClientsForTests();
+  resetLegacyServices();
 });
 
 after(async () => {
   await h.dispose();
   for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
   Object.assign(process.env, saved);
-  resetConfigForTests();
-  resetArmClientsForTests();
+  resetLegacyServices();
 });
 
 const spec = (name: string): VmSpec => ({

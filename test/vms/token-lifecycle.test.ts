@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { tableClient } from '../../lib/storage';
+import { tableClient } from '../../lib/legacy-services';
 import { eventually } from '../helpers/runtime';
 import { useStorage } from '../journal/helpers';
 import { sshPublicKey, startVmRuntime, type VmTestRuntime } from './helpers';
