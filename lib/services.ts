@@ -40,6 +40,8 @@ export const systemClock: Clock = {
 export interface Services {
   /** The parsed settings (read on first use: a bad setting fails the invocation naming it). */
   readonly config: Config;
+  /** The environment the settings come from (telemetry reads its own settings from it). */
+  readonly env: Readonly<NodeJS.ProcessEnv>;
   readonly clock: Clock;
   /** A client for one table, the table created on first use. */
   table(name: string): Promise<TableClient>;
@@ -93,6 +95,7 @@ export function createServices(env: NodeJS.ProcessEnv, options: ServicesOptions 
     get config() {
       return getConfig();
     },
+    env,
     clock: options.clock ?? systemClock,
     table: tables,
     tableReader: readers,

@@ -45,8 +45,12 @@ export interface LocalRuntimeOptions {
   guests?: boolean | Omit<GuestRunnerOptions, 'dataDir' | 'log'>;
   /**
    * Run the app on a thread of its own, apart from the host, the Durable engine and the emulator, as
-   * Azure runs the Node.js worker apart from the host. Default true; false runs it on the host's thread
-   * (tests that share globals with the app).
+   * Azure runs the Node.js worker apart from the host; its thread's environment is the settings.
+   * Default true; false runs it on the host's thread (tests that share globals with the app, such as
+   * telemetry exporters): the app then gets its settings through the host's explicit channel
+   * (APP_SETTINGS_KEY, local/host/app.ts), and libraries that read process.env themselves see the
+   * caller's. durable-functions is the one that does: without WEBSITE_HOSTNAME it points the client's
+   * management URLs (unused by this app, which calls through rpcBaseUrl) at localhost:7071.
    */
   appThread?: boolean;
 }
@@ -55,17 +59,15 @@ export interface LocalRuntimeOptions {
 export const LOCAL_ARM_TOKEN = 'local-emulator-token';
 
 export class LocalRuntime {
-  readonly #restoreEnv: Record<string, string | undefined>;
   private constructor(
     readonly host: FunctionHost,
     readonly azurite: Azurite,
     readonly arm: ArmEmulator | undefined,
     readonly durable: DurablePlugin | undefined,
     readonly dataDir: string,
-    restoreEnv: Record<string, string | undefined>,
-  ) {
-    this.#restoreEnv = restoreEnv;
-  }
+    /** The app settings this runtime gave its app (process.env is left alone). */
+    readonly settings: Readonly<Record<string, string>>,
+  ) {}
 
   get baseUrl(): string {
     return this.host.baseUrl;
@@ -85,7 +87,6 @@ export class LocalRuntime {
 
     const log = opts.log ?? consoleSink();
     const azurite = await Azurite.start({ dataDir, ports: opts.storagePorts ?? 'free' });
-    const restoreEnv: Record<string, string | undefined> = {};
     let arm: ArmEmulator | undefined;
     try {
       if (opts.arm !== false) {
@@ -103,14 +104,9 @@ export class LocalRuntime {
             AZURE_ARM_STATIC_TOKEN: LOCAL_ARM_TOKEN,
           }
         : {};
-      const settings = appSettings(appDir, azurite.connectionString, baseUrl, {
-        ...armSettings,
-        ...opts.env,
-      });
-      for (const [k, v] of Object.entries(settings)) {
-        restoreEnv[k] = process.env[k];
-        process.env[k] = v;
-      }
+      const settings = Object.freeze(
+        appSettings(appDir, azurite.connectionString, baseUrl, { ...armSettings, ...opts.env }),
+      );
       const durable = opts.durable === false ? undefined : createDurablePlugin(opts.durable);
       const plugins = [...(durable ? [durable] : []), ...(opts.plugins ?? [])];
       const host = new FunctionHost({
@@ -121,12 +117,12 @@ export class LocalRuntime {
         plugins,
         log,
         storageConnectionString: azurite.connectionString,
+        settings,
         appThread: opts.appThread ?? true,
       });
       await host.start();
-      return new LocalRuntime(host, azurite, arm, durable, dataDir, restoreEnv);
+      return new LocalRuntime(host, azurite, arm, durable, dataDir, settings);
     } catch (e) {
-      restore(restoreEnv);
       await arm?.dispose();
       await azurite.dispose();
       throw e;
@@ -139,7 +135,6 @@ export class LocalRuntime {
     } finally {
       await this.arm?.dispose();
       await this.azurite.dispose();
-      restore(this.#restoreEnv);
     }
   }
 }
@@ -155,13 +150,6 @@ function guestRunner(
     dataDir,
     log: (level, message) => log({ time: new Date(), level: levels[level], category: 'guest', message }),
   });
-}
-
-function restore(saved: Record<string, string | undefined>) {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
 }
 
 function packageMain(appDir: string): string {

@@ -3,10 +3,11 @@
 // use two cores. The thread loads the app with InProcessApp (app-thread-worker.ts); invocations and
 // log lines cross as messages.
 import { join } from 'node:path';
-import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 
 import type { AppOptions, AppRunner } from './app';
 import type { LogLine, LogSink } from './logger';
+import type { AppSettings } from './settings';
 import type { ExtraInputs, FunctionInfo, InvokeRequest, InvokeResult } from './types';
 
 export interface ThrownError {
@@ -54,7 +55,7 @@ export const DEFAULT_APP_HEAP_MB = 256;
 
 /** The heap cap of the app's thread: `--max-old-space-size` in the worker arguments setting, as Azure
  * starts the worker process with it, else DEFAULT_APP_HEAP_MB. */
-export function appHeapMb(env: NodeJS.ProcessEnv = process.env): number {
+export function appHeapMb(env: AppSettings): number {
   const m = /--max[-_]old[-_]space[-_]size=(\d+)/.exec(env[WORKER_ARGUMENTS_SETTING] ?? '');
   return m ? Number(m[1]) : DEFAULT_APP_HEAP_MB;
 }
@@ -78,10 +79,12 @@ export class ThreadApp implements AppRunner {
     const boot = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'app-thread-worker.ts'))});`;
     const worker = new Worker(boot, {
       eval: true,
-      env: SHARE_ENV,
+      // The app's settings are its thread's environment (a copy: process.env stays the host's), as
+      // they are the worker process's on Azure.
+      env: opts.env,
       workerData: opts,
       // Azure's worker is a process with a heap of its own; a thread gets a cap of its own here.
-      resourceLimits: { maxOldGenerationSizeMb: appHeapMb() },
+      resourceLimits: { maxOldGenerationSizeMb: appHeapMb(opts.env) },
     });
     const app = new ThreadApp(worker);
     return new Promise((ok, fail) => {

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { CoreApi, installCoreApi, uninstallCoreApi } from './core-api';
 import { invokeFunction } from './invoker';
 import type { LogSink } from './logger';
+import type { AppSettings } from './settings';
 import type { ExtraInputs, FunctionInfo, InvokeRequest, InvokeResult } from './types';
 
 export interface AppOptions {
@@ -15,7 +16,17 @@ export interface AppOptions {
   /** The compiled app entry (package.json `main`), or a .ts file when tsx is loaded. */
   entry: string;
   messageEncoding: 'base64' | 'none';
+  /** The app's environment: what it reads as its settings, and what bindings resolve against. */
+  env: AppSettings;
 }
+
+/**
+ * The channel through which the app finds its settings while it loads (functions/services.ts reads it):
+ * an app loaded into a thread it shares (tests, `appThread: false`) cannot take them from process.env,
+ * which is the test's; on its own thread it could, and gets them both ways.
+ */
+export const APP_SETTINGS_KEY = Symbol.for('vm-journal.appSettings');
+type SettingsChannel = { [APP_SETTINGS_KEY]?: AppSettings };
 
 /** A loaded app: what it registered, how to invoke it, and its HTTP streaming proxy. */
 export interface AppRunner {
@@ -57,6 +68,8 @@ export class InProcessApp implements AppRunner {
   async #load(): Promise<void> {
     const loadStarted = performance.now();
     installCoreApi(this.#core);
+    const channel = globalThis as SettingsChannel;
+    channel[APP_SETTINGS_KEY] = this.#opts.env;
     try {
       forgetAppModules(this.#opts.entry);
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the host loads the app as the worker does
@@ -64,6 +77,8 @@ export class InProcessApp implements AppRunner {
     } catch (e) {
       uninstallCoreApi(this.#core);
       throw e;
+    } finally {
+      delete channel[APP_SETTINGS_KEY]; // the app took them while loading; the next app brings its own
     }
     this.loadMs = performance.now() - loadStarted;
     const model = this.#core.programmingModel;
@@ -90,7 +105,12 @@ export class InProcessApp implements AppRunner {
 
   invoke(req: InvokeRequest, extra: ExtraInputs): Promise<InvokeResult> {
     return invokeFunction(
-      { core: this.#core, log: this.#log, messageEncoding: this.#opts.messageEncoding },
+      {
+        core: this.#core,
+        log: this.#log,
+        messageEncoding: this.#opts.messageEncoding,
+        settings: this.#opts.env,
+      },
       req,
       extra,
     );

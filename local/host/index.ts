@@ -13,6 +13,7 @@ import { extraInputs } from './invoker';
 import type { FunctionKeys } from './keys';
 import { consoleSink, type LogSink } from './logger';
 import { QueueListener } from './queue-trigger';
+import type { AppSettings } from './settings';
 import { TimerListener } from './timer-trigger';
 import type {
   FunctionInfo,
@@ -37,6 +38,12 @@ export interface FunctionHostOptions {
   log?: LogSink;
   storageConnectionString: string;
   /**
+   * The app settings. The app's environment is the host's process environment with these over it
+   * (a worker process inherits the host's, as with Core Tools); the host never writes process.env, so
+   * hosts in one process keep their settings apart.
+   */
+  settings: Readonly<Record<string, string>>;
+  /**
    * Run the app on a thread of its own, as Azure runs it in a worker process apart from the host.
    * Default false here (the app on the host's thread, sharing its globals); LocalRuntime turns it on.
    */
@@ -48,6 +55,8 @@ const BUILT_IN_TRIGGERS = new Set(['httptrigger', 'queuetrigger', 'timertrigger'
 export class FunctionHost implements HostApi {
   readonly hostJson: HostJson;
   readonly storageConnectionString: string;
+  /** The app's environment (see FunctionHostOptions.settings), fixed when the host is made. */
+  readonly appEnv: AppSettings;
   readonly #opts: FunctionHostOptions;
   readonly #log: LogSink;
   readonly #plugins: HostPlugin[];
@@ -69,6 +78,7 @@ export class FunctionHost implements HostApi {
     if (dup) throw new Error(`Host plugin "${dup}" is registered twice.`);
     this.hostJson = readHostJson(opts.appDir);
     this.storageConnectionString = opts.storageConnectionString;
+    this.appEnv = Object.freeze({ ...process.env, ...opts.settings });
   }
 
   get baseUrl(): string {
@@ -101,6 +111,7 @@ export class FunctionHost implements HostApi {
       appDir: this.#opts.appDir,
       entry: this.#opts.entry,
       messageEncoding: queueSettings(this.hostJson).messageEncoding,
+      env: this.appEnv,
     };
     this.#app = this.#opts.appThread
       ? await ThreadApp.start(appOptions, this.#log)
@@ -141,9 +152,9 @@ export class FunctionHost implements HostApi {
     for (const reg of this.registrations()) {
       const type = reg.trigger.type.toLowerCase();
       if (type === 'queuetrigger')
-        this.#queues.push(new QueueListener(reg, settings, (r) => this.invoke(r), this.#log));
+        this.#queues.push(new QueueListener(reg, settings, (r) => this.invoke(r), this.#log, this.appEnv));
       if (type === 'timertrigger')
-        this.#timers.push(new TimerListener(reg, (r) => this.invoke(r), this.#log));
+        this.#timers.push(new TimerListener(reg, (r) => this.invoke(r), this.#log, this.appEnv));
     }
     await Promise.all(this.#queues.map((q) => q.start()));
     this.#timers.forEach((t) => t.start());

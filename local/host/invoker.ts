@@ -6,6 +6,7 @@ import { inspect } from 'node:util';
 import type { CoreApi } from './core-api';
 import type { LogSink } from './logger';
 import { writeOutput } from './outputs';
+import type { AppSettings } from './settings';
 import type {
   ExtraInputs,
   FunctionInfo,
@@ -19,6 +20,7 @@ export interface InvokerDeps {
   core: CoreApi;
   log: LogSink;
   messageEncoding: 'base64' | 'none';
+  settings: AppSettings;
 }
 
 export async function invokeFunction(
@@ -73,7 +75,7 @@ export async function invokeFunction(
   const outputData = (response.outputData as InvokeResult['outputData'] | undefined) ?? [];
   for (const out of outputData) {
     const binding = reg.bindings[out.name];
-    if (binding) await writeOutput(binding, out.data, deps.messageEncoding);
+    if (binding) await writeOutput(binding, out.data, deps.messageEncoding, deps.settings);
   }
   return {
     invocationId,

@@ -3,7 +3,7 @@
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 
-import { resolveSetting, storageConnection } from './settings';
+import { type AppSettings, resolveSetting, storageConnection } from './settings';
 import type { RpcBinding, RpcTypedData } from './types';
 
 function decodeTypedData(data: RpcTypedData): unknown {
@@ -24,13 +24,14 @@ export async function writeOutput(
   binding: RpcBinding,
   data: RpcTypedData,
   messageEncoding: 'base64' | 'none',
+  settings: AppSettings,
 ) {
   const value = decodeTypedData(data);
   if (value === undefined || value === null) return;
   switch (binding.type.toLowerCase()) {
     case 'queue': {
-      const queueName = resolveSetting(String(binding.queueName)).toLowerCase();
-      const client = new QueueClient(storageConnection(binding.connection), queueName);
+      const queueName = resolveSetting(String(binding.queueName), settings).toLowerCase();
+      const client = new QueueClient(storageConnection(binding.connection, settings), queueName);
       await client.createIfNotExists();
       for (const item of asList(value)) {
         const text = Buffer.isBuffer(item)
@@ -45,10 +46,14 @@ export async function writeOutput(
       return;
     }
     case 'table': {
-      const tableName = resolveSetting(String(binding.tableName));
-      const client = TableClient.fromConnectionString(storageConnection(binding.connection), tableName, {
-        allowInsecureConnection: true,
-      });
+      const tableName = resolveSetting(String(binding.tableName), settings);
+      const client = TableClient.fromConnectionString(
+        storageConnection(binding.connection, settings),
+        tableName,
+        {
+          allowInsecureConnection: true,
+        },
+      );
       await client.createTable();
       for (const item of asList(value)) {
         const e = { ...(item as Record<string, unknown>) };

@@ -5,7 +5,7 @@ import { QueueClient } from '@azure/storage-queue';
 
 import type { QueueSettings } from './host-json';
 import type { LogSink } from './logger';
-import { resolveSetting, storageConnection } from './settings';
+import { type AppSettings, resolveSetting, storageConnection } from './settings';
 import type { FunctionInfo, InvokeRequest, InvokeResult } from './types';
 
 type DequeuedMessage = Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'][number];
@@ -27,14 +27,15 @@ export class QueueListener {
     private readonly settings: QueueSettings,
     private readonly invoke: (req: InvokeRequest) => Promise<InvokeResult>,
     private readonly log: LogSink,
+    appSettings: AppSettings,
   ) {
-    this.queueName = resolveSetting(String(reg.trigger.queueName)).toLowerCase();
+    this.queueName = resolveSetting(String(reg.trigger.queueName), appSettings).toLowerCase();
     // On Azure a too long name only fails when the first message is poisoned: refuse it at start.
     if (`${this.queueName}-poison`.length > 63)
       throw new Error(
         `Queue trigger ${reg.name}: queue "${this.queueName}" is longer than 56 characters, so its poison queue "<name>-poison" would exceed the 63 characters of a queue name.`,
       );
-    const connection = storageConnection(reg.trigger.connection);
+    const connection = storageConnection(reg.trigger.connection, appSettings);
     this.#queue = new QueueClient(connection, this.queueName);
     this.#poison = new QueueClient(connection, `${this.queueName}-poison`);
   }

@@ -4,7 +4,7 @@ import { Cron } from 'croner';
 
 import { parseTimeSpan } from './host-json';
 import type { LogSink } from './logger';
-import { resolveSetting } from './settings';
+import { type AppSettings, resolveSetting } from './settings';
 import type { FunctionInfo, InvokeRequest, InvokeResult } from './types';
 
 /** A run later than this after its scheduled time counts as past due. */
@@ -20,8 +20,9 @@ export class TimerListener {
     private readonly reg: FunctionInfo,
     private readonly invoke: (req: InvokeRequest) => Promise<InvokeResult>,
     private readonly log: LogSink,
+    appSettings: AppSettings,
   ) {
-    this.schedule = resolveSetting(String(reg.trigger.schedule));
+    this.schedule = resolveSetting(String(reg.trigger.schedule), appSettings);
   }
 
   start(): void {

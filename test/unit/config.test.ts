@@ -56,14 +56,10 @@ describe('config', () => {
         queueSettings({ version: '2.0' }),
         () => Promise.reject(new Error('not invoked')),
         () => undefined,
+        { VMJ_TEST_STORAGE: 'UseDevelopmentStorage=true' },
       );
-    process.env.VMJ_TEST_STORAGE = 'UseDevelopmentStorage=true';
-    try {
-      assert.equal(listener(at).queueName, at);
-      assert.throws(() => listener(`${at}q`), /longer than 56 characters.*-poison/);
-    } finally {
-      delete process.env.VMJ_TEST_STORAGE;
-    }
+    assert.equal(listener(at).queueName, at);
+    assert.throws(() => listener(`${at}q`), /longer than 56 characters.*-poison/);
   });
 
   it('accepts identity-based storage instead of a connection string', () => {
