@@ -1,29 +1,18 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+// Liveness and the OpenAPI document: the handlers are in lib/health.ts.
+import { app } from '@azure/functions';
 
-import { withProblems } from '../lib/http/problem';
-import { rejectUnknownQuery } from '../lib/http/query';
-import { openApiDocument } from '../lib/openapi';
-import { version } from '../lib/version';
-
-export async function health(req: HttpRequest): Promise<HttpResponseInit> {
-  rejectUnknownQuery(req.query, []);
-  return Promise.resolve({ status: 200, jsonBody: { status: 'ok', version } });
-}
-
-export async function openApi(req: HttpRequest): Promise<HttpResponseInit> {
-  rejectUnknownQuery(req.query, []);
-  return Promise.resolve({ status: 200, jsonBody: openApiDocument() });
-}
+import { healthHandler, openApiHandler } from '../lib/health';
+import { services } from './services';
 
 app.http('health', {
   methods: ['GET'],
   route: 'health',
   authLevel: 'anonymous',
-  handler: withProblems(health),
+  handler: healthHandler(services),
 });
 app.http('openapi', {
   methods: ['GET'],
   route: 'openapi.json',
   authLevel: 'anonymous',
-  handler: withProblems(openApi),
+  handler: openApiHandler(services),
 });

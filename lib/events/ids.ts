@@ -1,27 +1,31 @@
 // Event ids: sortable as strings in creation order and gap-tolerant (readers never assume that ids are
 // consecutive, only that they increase). `<ms since epoch, 13 digits>-<sequence, 6 digits>-<random, 6 hex>`:
-// time first for order across instances, a per-process sequence for order within one millisecond, and
+// time first for order across instances, a per-instance sequence for order within one millisecond, and
 // random bits so that two instances never mint the same id.
 import { randomBytes } from 'node:crypto';
 
 export const EVENT_ID_PATTERN = /^\d{13}-\d{6}-[0-9a-f]{6}$/;
 
-let lastMs = 0;
-let seq = 0;
+/** Mints the ids of one app instance (the store keeps one per Services). */
+export class EventIdMinter {
+  #lastMs = 0;
+  #seq = 0;
 
-export function newEventId(nowMs = Date.now()): string {
-  // Never go back in time within this process, even if the clock does.
-  if (nowMs > lastMs) {
-    lastMs = nowMs;
-    seq = 0;
-  } else {
-    seq++;
-    if (seq > 999_999) {
-      lastMs++;
-      seq = 0;
+  next(nowMs: number): string {
+    // Never go back in time within this instance, even if the clock does.
+    if (nowMs > this.#lastMs) {
+      this.#lastMs = nowMs;
+      this.#seq = 0;
+    } else {
+      this.#seq++;
+      if (this.#seq > 999_999) {
+        this.#lastMs++;
+        this.#seq = 0;
+      }
     }
+    const ms = String(this.#lastMs).padStart(13, '0');
+    return `${ms}-${String(this.#seq).padStart(6, '0')}-${randomBytes(3).toString('hex')}`;
   }
-  return `${String(lastMs).padStart(13, '0')}-${String(seq).padStart(6, '0')}-${randomBytes(3).toString('hex')}`;
 }
 
 export const isEventId = (s: string): boolean => EVENT_ID_PATTERN.test(s);

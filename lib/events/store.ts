@@ -3,11 +3,14 @@
 // `d-<inverted id>` (descending: the latest page, the latest id). An optional dedupe row `k-<key>` in
 // the same transaction makes a retried activity append its event once. Retention deletes old rows and
 // remembers the highest purged id (`m-purged`), so a purged id answers 410 and an unknown one 404.
+// What an app instance keeps between appends (the commit queue, the id minter, in-process listeners)
+// lives in its Services' state: two apps in one process are two instances.
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { CloudEvent } from 'cloudevents';
 
-import { tableClient } from '../legacy-services';
-import { eventIdAt, invertEventId, newEventId } from './ids';
+import { legacyServices } from '../legacy-services';
+import type { Services } from '../services';
+import { eventIdAt, EventIdMinter, invertEventId } from './ids';
 import { EVENT_SOURCE, EVENT_TYPES, type EventKind } from './types';
 
 export const EVENTS_TABLE = 'events';
@@ -34,13 +37,30 @@ interface EventRow {
 }
 
 const statusCode = (e: unknown) => (e as { statusCode?: number }).statusCode;
-const table = (): Promise<TableClient> => tableClient(EVENTS_TABLE);
+const table = (services: Services): Promise<TableClient> => services.table(EVENTS_TABLE);
 
 type Listener = (e: StoredEvent) => void;
-const listeners = new Set<Listener>();
 
-/** In-process notification of appended events (watchers in other instances poll). */
-export function onEventAppended(l: Listener): () => void {
+/** An instance's appends waiting for the transaction in flight; they go together in the next one. */
+interface Instance {
+  ids: EventIdMinter;
+  waiting: Waiting[];
+  committing: boolean;
+  listeners: Set<Listener>;
+}
+
+const INSTANCE = Symbol('events.instance');
+const instance = (services: Services): Instance =>
+  services.state(INSTANCE, () => ({
+    ids: new EventIdMinter(),
+    waiting: [],
+    committing: false,
+    listeners: new Set(),
+  }));
+
+/** In-instance notification of appended events (watchers in other instances poll). */
+export function onEventAppended(services: Services, l: Listener): () => void {
+  const { listeners } = instance(services);
   listeners.add(l);
   return () => listeners.delete(l);
 }
@@ -53,13 +73,25 @@ export interface AppendOptions {
 }
 
 /** Builds, validates (cloudevents) and stores one event; returns it, or undefined for a duplicate. */
-export async function appendEvent(
+export function appendEvent(
+  services: Services,
   kind: EventKind,
   subject: string,
   data: unknown,
-  opts: AppendOptions = {},
-): Promise<StoredEvent | undefined> {
-  const [stored] = await appendEvents([{ kind, subject, data, opts }]);
+  opts?: AppendOptions,
+): Promise<StoredEvent | undefined>;
+/** TRANSITIONAL (#18): the process-wide legacy Services, for callers not yet given one. */
+export function appendEvent(
+  kind: EventKind,
+  subject: string,
+  data: unknown,
+  opts?: AppendOptions,
+): Promise<StoredEvent | undefined>;
+export async function appendEvent(...args: unknown[]): Promise<StoredEvent | undefined> {
+  const [services, kind, subject, data, opts = {}] = (
+    typeof args[0] === 'string' ? [legacyServices(), ...args] : args
+  ) as [Services, EventKind, string, unknown, AppendOptions?];
+  const [stored] = await appendEvents(services, [{ kind, subject, data, opts }]);
   return stored;
 }
 
@@ -79,10 +111,6 @@ interface Waiting {
   fail: (e: unknown) => void;
 }
 
-/** Appends waiting for the transaction in flight; they go together in the next one. */
-const waiting: Waiting[] = [];
-let committing = false;
-
 /**
  * Appends several events in order, in one transaction when they fit (one round trip, all or none).
  * Returns each stored event, or undefined for a duplicate.
@@ -92,17 +120,28 @@ let committing = false;
  * smaller one from this instance later (the watch relies on it). Appends that arrive while a
  * transaction is in flight are committed together in the next one (group commit).
  */
-export function appendEvents(items: readonly EventToAppend[]): Promise<(StoredEvent | undefined)[]> {
+export function appendEvents(
+  services: Services,
+  items: readonly EventToAppend[],
+): Promise<(StoredEvent | undefined)[]>;
+/** TRANSITIONAL (#18): the process-wide legacy Services, for callers not yet given one. */
+export function appendEvents(items: readonly EventToAppend[]): Promise<(StoredEvent | undefined)[]>;
+export function appendEvents(
+  ...args: [Services, readonly EventToAppend[]] | [readonly EventToAppend[]]
+): Promise<(StoredEvent | undefined)[]> {
+  const [services, items] = args.length === 1 ? [legacyServices(), args[0]] : args;
   if (items.length === 0) return Promise.resolve([]);
   return new Promise((done, fail) => {
-    waiting.push({ items, done, fail });
-    void commitWaiting();
+    instance(services).waiting.push({ items, done, fail });
+    void commitWaiting(services);
   });
 }
 
-async function commitWaiting(): Promise<void> {
-  if (committing) return;
-  committing = true;
+async function commitWaiting(services: Services): Promise<void> {
+  const inst = instance(services);
+  if (inst.committing) return;
+  inst.committing = true;
+  const { waiting } = inst;
   try {
     while (waiting.length > 0) {
       // The appends that fit one transaction; one larger than that goes on its own, in several.
@@ -112,66 +151,73 @@ async function commitWaiting(): Promise<void> {
         count += waiting[0]!.items.length;
         group.push(waiting.shift()!);
       }
-      await commitGroup(group);
+      await commitGroup(services, group);
     }
   } finally {
-    committing = false;
+    inst.committing = false;
   }
 }
 
-async function commitGroup(group: Waiting[]): Promise<void> {
+async function commitGroup(services: Services, group: Waiting[]): Promise<void> {
   if (group.length === 1) {
     const [w] = group as [Waiting];
-    await commitOwn(w.items).then(w.done, w.fail);
+    await commitOwn(services, w.items).then(w.done, w.fail);
     return;
   }
   const built: { w: Waiting; events: Built[] }[] = [];
   for (const w of group) {
     try {
-      built.push({ w, events: w.items.map(buildEvent) });
+      built.push({ w, events: w.items.map((i) => buildEvent(services, i)) });
     } catch (e) {
       w.fail(e); // an invalid event fails its own append only
     }
   }
   if (built.length === 0) return;
   try {
-    await submit(built.flatMap((b) => b.events));
+    await submit(
+      services,
+      built.flatMap((b) => b.events),
+    );
   } catch (e) {
     // A taken dedupe key fails the whole transaction: each append then commits on its own.
     if (statusCode(e) !== 409) {
       for (const b of built) b.w.fail(e);
       return;
     }
-    for (const b of built) await commitOwn(b.w.items).then(b.w.done, b.w.fail);
+    for (const b of built) await commitOwn(services, b.w.items).then(b.w.done, b.w.fail);
     return;
   }
   for (const b of built) b.w.done(b.events.map((x) => x.event));
 }
 
 /** One append's events: in one transaction when they fit; one at a time when a dedupe key is taken. */
-async function commitOwn(items: readonly EventToAppend[]): Promise<(StoredEvent | undefined)[]> {
+async function commitOwn(
+  services: Services,
+  items: readonly EventToAppend[],
+): Promise<(StoredEvent | undefined)[]> {
   if (items.length > EVENTS_PER_TRANSACTION) {
     const out: (StoredEvent | undefined)[] = [];
     for (let i = 0; i < items.length; i += EVENTS_PER_TRANSACTION)
-      out.push(...(await commitOwn(items.slice(i, i + EVENTS_PER_TRANSACTION))));
+      out.push(...(await commitOwn(services, items.slice(i, i + EVENTS_PER_TRANSACTION))));
     return out;
   }
-  const built = items.map(buildEvent);
+  const built = items.map((i) => buildEvent(services, i));
   try {
-    await submit(built);
+    await submit(services, built);
   } catch (e) {
     const deduped = items.some((i) => i.opts?.dedupeKey);
     if (!deduped || statusCode(e) !== 409) throw e;
     if (items.length === 1) return [undefined];
     const out: (StoredEvent | undefined)[] = [];
-    for (const i of items) out.push(...(await commitOwn([i])));
+    for (const i of items) out.push(...(await commitOwn(services, [i])));
     return out;
   }
   return built.map((b) => b.event);
 }
 
-async function submit(built: readonly Built[]): Promise<void> {
-  await (await table()).submitTransaction(built.flatMap((b) => b.actions));
+async function submit(services: Services, built: readonly Built[]): Promise<void> {
+  await (await table(services)).submitTransaction(built.flatMap((b) => b.actions));
+  const { listeners } = instance(services);
   for (const b of built) for (const l of listeners) l(b.event);
 }
 
@@ -180,9 +226,10 @@ interface Built {
   actions: TransactionAction[];
 }
 
-function buildEvent(i: EventToAppend): Built {
+function buildEvent(services: Services, i: EventToAppend): Built {
   const opts = i.opts ?? {};
-  const id = newEventId();
+  const now = services.clock.now();
+  const id = instance(services).ids.next(now);
   // Validated once, here (the constructor would validate too, and validate() throws the same errors).
   const ce = new CloudEvent<unknown>(
     {
@@ -191,7 +238,7 @@ function buildEvent(i: EventToAppend): Built {
       source: EVENT_SOURCE,
       type: EVENT_TYPES[i.kind],
       subject: i.subject,
-      time: opts.time ?? new Date().toISOString(),
+      time: opts.time ?? new Date(now).toISOString(),
       datacontenttype: 'application/json',
       data: i.data,
     },
@@ -215,8 +262,8 @@ const dedupeKeyRow = (key: string) => Buffer.from(key).toString('base64url');
 
 const parseRows = (rows: Iterable<EventRow>) => [...rows].map((r) => JSON.parse(r.event) as StoredEvent);
 
-async function query(filter: string, limit: number): Promise<EventRow[]> {
-  const t = await table();
+async function query(services: Services, filter: string, limit: number): Promise<EventRow[]> {
+  const t = await table(services);
   const out: EventRow[] = [];
   const pages = t.listEntities<EventRow>({ queryOptions: { filter } }).byPage({ maxPageSize: limit });
   for await (const page of pages) {
@@ -232,28 +279,35 @@ const rowRange = (from: string, to: string, inclusive = false) =>
   `PartitionKey eq '${PK}' and RowKey ${inclusive ? 'ge' : 'gt'} '${from}' and RowKey lt '${to}'`;
 
 /** Events after `after` (exclusive), oldest first. */
-export async function listEventsAfter(after: string, limit: number): Promise<StoredEvent[]> {
-  return parseRows(await query(rowRange(`a-${after}`, 'a.'), limit));
+export async function listEventsAfter(
+  services: Services,
+  after: string,
+  limit: number,
+): Promise<StoredEvent[]> {
+  return parseRows(await query(services, rowRange(`a-${after}`, 'a.'), limit));
 }
 
 /** Events with ids in (`after`, `before`), oldest first. */
 export async function listEventsBetween(
+  services: Services,
   after: string,
   before: string,
   limit: number,
 ): Promise<StoredEvent[]> {
-  return parseRows(await query(rowRange(`a-${after}`, `a-${before}`), limit));
+  return parseRows(await query(services, rowRange(`a-${after}`, `a-${before}`), limit));
 }
 
 /** The newest `limit` events, oldest first. */
-export async function latestEvents(limit: number): Promise<StoredEvent[]> {
-  return parseRows(await query(rowRange('d-', 'd.'), limit)).reverse();
+export async function latestEvents(services: Services, limit: number): Promise<StoredEvent[]> {
+  return parseRows(await query(services, rowRange('d-', 'd.'), limit)).reverse();
 }
 
 /** The earliest and latest ids still retained, or undefined when there are none. */
-export async function eventRange(): Promise<{ earliest: string; latest: string } | undefined> {
-  const [first] = await query(rowRange('a-', 'a.'), 1);
-  const [last] = await query(rowRange('d-', 'd.'), 1);
+export async function eventRange(
+  services: Services,
+): Promise<{ earliest: string; latest: string } | undefined> {
+  const [first] = await query(services, rowRange('a-', 'a.'), 1);
+  const [last] = await query(services, rowRange('d-', 'd.'), 1);
   return first && last ? { earliest: first.id, latest: last.id } : undefined;
 }
 
@@ -267,8 +321,8 @@ async function purgedBefore(t: TableClient): Promise<string | undefined> {
 }
 
 /** One event; 'gone' when retention removed it; undefined when it never existed. */
-export async function getEvent(id: string): Promise<StoredEvent | 'gone' | undefined> {
-  const t = await table();
+export async function getEvent(services: Services, id: string): Promise<StoredEvent | 'gone' | undefined> {
+  const t = await table(services);
   try {
     const row = await t.getEntity<EventRow>(PK, `a-${id}`);
     return JSON.parse(row.event) as StoredEvent;
@@ -283,8 +337,8 @@ export async function getEvent(id: string): Promise<StoredEvent | 'gone' | undef
  * Deletes events older than `cutoffMs` (and dedupe rows of that age), recording the cut-off first so
  * that readers see 410 for anything below it even while the deletion is under way.
  */
-export async function purgeEvents(cutoffMs: number): Promise<number> {
-  const t = await table();
+export async function purgeEvents(services: Services, cutoffMs: number): Promise<number> {
+  const t = await table(services);
   const cutoff = eventIdAt(cutoffMs);
   const previous = await purgedBefore(t);
   if (previous === undefined || cutoff > previous) {
@@ -292,7 +346,7 @@ export async function purgeEvents(cutoffMs: number): Promise<number> {
   }
   let deleted = 0;
   for (;;) {
-    const old = await query(rowRange('a-', `a-${cutoff}`), 50);
+    const old = await query(services, rowRange('a-', `a-${cutoff}`), 50);
     if (old.length === 0) break;
     await t.submitTransaction(
       old.flatMap((r): TransactionAction[] => [
@@ -303,7 +357,7 @@ export async function purgeEvents(cutoffMs: number): Promise<number> {
     deleted += old.length;
   }
   for (;;) {
-    const keys = await query(`${rowRange('k-', 'k.', true)} and id lt '${cutoff}'`, 100);
+    const keys = await query(services, `${rowRange('k-', 'k.', true)} and id lt '${cutoff}'`, 100);
     if (keys.length === 0) break;
     await t.submitTransaction(
       keys.map((k): TransactionAction => ['delete', { partitionKey: PK, rowKey: k.rowKey }]),

@@ -1,6 +1,8 @@
 // The event watch: new events as Server-Sent Events (lib/http/sse.ts), `id:` = event id, resumable
 // after any id. Appends in this instance wake the watcher at once; others are noticed by polling.
+// Waits go through the Services' clock, so a test drives the polls with a fake one.
 import type { SseWriter } from '../http/sse';
+import type { Services } from '../services';
 import { eventIdAt, eventIdTime } from './ids';
 import { eventRange, listEventsAfter, listEventsBetween, onEventAppended, type StoredEvent } from './store';
 
@@ -27,8 +29,9 @@ export interface WatchOptions {
   pollMs?: number;
 }
 
-export async function watchEvents(w: SseWriter, opts: WatchOptions = {}): Promise<void> {
-  let cursor = opts.after ?? (await eventRange())?.latest ?? '';
+export async function watchEvents(services: Services, w: SseWriter, opts: WatchOptions = {}): Promise<void> {
+  const { clock } = services;
+  let cursor = opts.after ?? (await eventRange(services))?.latest ?? '';
   const windowStart = () => (cursor ? eventIdAt(eventIdTime(cursor) - LATE_MS) : '');
   // Ids at or before the cursor within the look-back window: already there (sent, or before the start).
   const seen = new Set<string>();
@@ -37,22 +40,30 @@ export async function watchEvents(w: SseWriter, opts: WatchOptions = {}): Promis
     const from = windowStart();
     for (const id of seen) if (id <= from) seen.delete(id);
   };
-  if (cursor) remember(await listEventsBetween(windowStart(), cursor, LATE_MAX));
+  if (cursor) remember(await listEventsBetween(services, windowStart(), cursor, LATE_MAX));
   let polled = false;
   while (!w.signal.aborted) {
     let wake!: () => void;
     const woken = new Promise<void>((r) => (wake = r));
-    const unsubscribe = onEventAppended(() => wake());
-    const timer = setTimeout(() => {
-      polled = true;
-      wake();
-    }, opts.pollMs ?? 1000);
+    const unsubscribe = onEventAppended(services, () => wake());
+    // Ends the poll timer with the wait (a timer left behind per wait would pile up on a long watch).
+    const waiting = new AbortController();
+    clock.sleep(opts.pollMs ?? 1000, waiting.signal).then(
+      () => {
+        polled = true;
+        wake();
+      },
+      () => undefined,
+    );
     const onAbort = () => wake();
     w.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const late = polled && cursor ? await listEventsBetween(windowStart(), cursor, LATE_MAX) : [];
+      const late = polled && cursor ? await listEventsBetween(services, windowStart(), cursor, LATE_MAX) : [];
       polled = false;
-      const events = [...late.filter((e) => !seen.has(e.id)), ...(await listEventsAfter(cursor, PAGE))];
+      const events = [
+        ...late.filter((e) => !seen.has(e.id)),
+        ...(await listEventsAfter(services, cursor, PAGE)),
+      ];
       for (const e of events) {
         if (w.signal.aborted) return;
         w.send({ id: e.id, data: JSON.stringify(e) });
@@ -61,10 +72,10 @@ export async function watchEvents(w: SseWriter, opts: WatchOptions = {}): Promis
       remember(events);
       if (events.length < PAGE) {
         await woken;
-        if (!w.signal.aborted) await new Promise((r) => setTimeout(r, GATHER_MS));
+        if (!w.signal.aborted) await clock.sleep(GATHER_MS, w.signal).catch(() => undefined);
       }
     } finally {
-      clearTimeout(timer);
+      waiting.abort();
       unsubscribe();
       w.signal.removeEventListener('abort', onAbort); // one per wait, or a long watch piles them up
     }

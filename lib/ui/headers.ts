@@ -1,4 +1,4 @@
-// Response headers of the web console (functions/ui.ts). The policy allows only this origin's scripts,
+// Response headers of the web console (lib/ui/handler.ts). The policy allows only this origin's scripts,
 // styles and API (no inline script or eval, no framing); uPlot sets element styles, hence
 // style-src 'unsafe-inline' (style only; script stays strict).
 export const UI_CSP = [

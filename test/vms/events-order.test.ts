@@ -1,127 +1,146 @@
 // Event ids must become visible in increasing order, or a reader that has moved past an id never sees
-// a smaller one that commits later. This test process appends with its own copy of lib/events (the app
-// runs from dist/): to the app it is another instance, whose events only polling finds.
+// a smaller one that commits later. Each Services is one app instance (its own commit queue, id minter
+// and listeners), so several on one Azurite are several instances; their clocks are fake, so the test
+// decides when a transaction commits and when a watch polls, without real sleeps.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 
 import type { TableClient } from '@azure/data-tables';
-import { createParser } from 'eventsource-parser';
 
-import type * as EventStore from '../../lib/events/store';
-import { appendEvent, EVENTS_TABLE, onEventAppended } from '../../lib/events/store';
-import { resetLegacyServices, tableClient } from '../../lib/legacy-services';
-import { startVmRuntime, type VmTestRuntime } from './helpers';
+import type { StoredEvent } from '../../lib/events/store';
+import { appendEvent, EVENTS_TABLE, latestEvents, onEventAppended } from '../../lib/events/store';
+import { watchEvents } from '../../lib/events/watch';
+import type { SseWriter } from '../../lib/http/sse';
+import type { Services } from '../../lib/services';
+import { FakeClock } from '../helpers/clock';
+import { startTestStorage, testServices, type TestStorage } from '../helpers/services';
 
-let t: VmTestRuntime;
+let storage: TestStorage;
 
 before(async () => {
-  t = await startVmRuntime();
-  resetLegacyServices(); // this process's lib now reads the runtime's storage settings
-  resetLegacyServices();
+  storage = await startTestStorage();
 });
 after(async () => {
-  await t?.dispose();
+  await storage?.dispose();
 });
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Holds the table's first transaction until `release()`; records each transaction's size. */
+async function holdFirstTransaction(services: Services) {
+  const table: TableClient = await services.table(EVENTS_TABLE);
+  const submit = table.submitTransaction.bind(table);
+  const sizes: number[] = [];
+  const inFlight = deferred();
+  const released = deferred();
+  table.submitTransaction = async (actions) => {
+    sizes.push(actions.length);
+    if (sizes.length === 1) {
+      inFlight.resolve();
+      await released.promise;
+    }
+    return submit(actions);
+  };
+  return { sizes, inFlight: inFlight.promise, release: released.resolve };
+}
+
+const subjects = async (services: Services) => (await latestEvents(services, 1000)).map((e) => e.subject);
 
 describe('event order', () => {
   test('an append waits for the one in flight: ids commit in order, and waiting appends go together', async () => {
-    const table: TableClient = await tableClient(EVENTS_TABLE);
-    const submit = table.submitTransaction.bind(table);
-    const transactions: number[] = [];
-    let calls = 0;
-    // The first transaction is slow to commit, as one can be; the appends behind it must not overtake it.
-    table.submitTransaction = async (actions) => {
-      transactions.push(actions.length);
-      if (calls++ === 0) await new Promise((r) => setTimeout(r, 300));
-      return submit(actions);
-    };
+    const services = testServices(storage.connectionString, {}, { clock: new FakeClock() });
+    const held = await holdFirstTransaction(services);
     const committed: string[] = [];
-    const stop = onEventAppended((e) => committed.push(e.id));
+    const stop = onEventAppended(services, (e) => committed.push(e.id));
     try {
-      const first = appendEvent('queued', 'order-a', { n: 0 });
-      await new Promise((r) => setTimeout(r, 20)); // its transaction is in flight
-      const rest = Array.from({ length: 10 }, (_, i) => appendEvent('queued', `order-b${i}`, { n: i + 1 }));
+      const first = appendEvent(services, 'queued', 'order-a', { n: 0 });
+      await held.inFlight;
+      const rest = Array.from({ length: 10 }, (_, i) =>
+        appendEvent(services, 'queued', `order-b${i}`, { n: i + 1 }),
+      );
+      held.release();
       const ids = (await Promise.all([first, ...rest])).map((e) => e!.id);
       assert.deepEqual([...ids].sort(), ids, 'ids follow the order of the appends');
       assert.deepEqual(committed, ids, 'each id commits after every smaller one');
-      assert.deepEqual(transactions, [2, 20], 'the ten appends that waited went in one transaction');
+      assert.deepEqual(held.sizes, [2, 20], 'the ten appends that waited went in one transaction');
     } finally {
       stop();
-      table.submitTransaction = submit;
     }
-    const listed = await t.api('GET', `/api/events?limit=1000`);
-    const subjects = listed.body.map((e: { subject: string }) => e.subject);
-    assert.ok(subjects.includes('order-a') && subjects.includes('order-b9'));
+    const stored = await subjects(services);
+    assert.ok(stored.includes('order-a') && stored.includes('order-b9'));
   });
 
   test('in a group, a taken dedupe key or an invalid event fails only its own append', async () => {
-    const table: TableClient = await tableClient(EVENTS_TABLE);
-    const submit = table.submitTransaction.bind(table);
-    let calls = 0;
-    table.submitTransaction = async (actions) => {
-      if (calls++ === 0) await new Promise((r) => setTimeout(r, 200));
-      return submit(actions);
-    };
-    try {
-      assert.ok(await appendEvent('queued', 'dedupe-a', {}, { dedupeKey: 'group-test/1' }));
-      const inFlight = appendEvent('queued', 'dedupe-b', {});
-      await new Promise((r) => setTimeout(r, 20));
-      const [dup, fresh, invalid] = await Promise.allSettled([
-        appendEvent('queued', 'dedupe-a', {}, { dedupeKey: 'group-test/1' }),
-        appendEvent('queued', 'dedupe-c', {}, { dedupeKey: 'group-test/2' }),
-        appendEvent('queued', 'dedupe-d', {}, { time: 'not a time' }),
-        inFlight,
-      ]);
-      assert.deepEqual(dup, { status: 'fulfilled', value: undefined }, 'the duplicate is not stored again');
-      assert.equal(fresh.status === 'fulfilled' && fresh.value?.subject, 'dedupe-c');
-      assert.equal(invalid.status, 'rejected');
-    } finally {
-      table.submitTransaction = submit;
-    }
-    const listed = await t.api('GET', `/api/events?limit=1000`);
-    const subjects: string[] = listed.body.map((e: { subject: string }) => e.subject);
-    assert.equal(subjects.filter((x) => x === 'dedupe-a').length, 1);
-    assert.equal(subjects.filter((x) => x === 'dedupe-c').length, 1);
-    assert.ok(!subjects.includes('dedupe-d'));
+    const services = testServices(storage.connectionString, {}, { clock: new FakeClock() });
+    assert.ok(await appendEvent(services, 'queued', 'dedupe-a', {}, { dedupeKey: 'group-test/1' }));
+    const held = await holdFirstTransaction(services);
+    const inFlight = appendEvent(services, 'queued', 'dedupe-b', {});
+    await held.inFlight;
+    const settled = Promise.allSettled([
+      appendEvent(services, 'queued', 'dedupe-a', {}, { dedupeKey: 'group-test/1' }),
+      appendEvent(services, 'queued', 'dedupe-c', {}, { dedupeKey: 'group-test/2' }),
+      appendEvent(services, 'queued', 'dedupe-d', {}, { time: 'not a time' }),
+      inFlight,
+    ]);
+    held.release();
+    const [dup, fresh, invalid] = await settled;
+    assert.deepEqual(dup, { status: 'fulfilled', value: undefined }, 'the duplicate is not stored again');
+    assert.equal(fresh.status === 'fulfilled' && fresh.value?.subject, 'dedupe-c');
+    assert.equal(invalid.status, 'rejected');
+    const stored = await subjects(services);
+    assert.equal(stored.filter((x) => x === 'dedupe-a').length, 1);
+    assert.equal(stored.filter((x) => x === 'dedupe-c').length, 1);
+    assert.ok(!stored.includes('dedupe-d'));
   });
 
-  test('a watch delivers a late event (smaller id, committed later by another instance)', async () => {
-    // Another instance, whose clock is three seconds ahead, wrote the latest event.
-    const now = Date.now;
-    Date.now = () => now() + 3000;
-    let latest;
+  test('instances keep their own listeners: an append wakes only its own', async () => {
+    const [a, b] = [0, 1].map(() => testServices(storage.connectionString));
+    const heard: string[] = [];
+    const stop = onEventAppended(a!, (e) => heard.push(e.subject));
     try {
-      latest = await appendEvent('queued', 'late-anchor', {});
+      await appendEvent(b!, 'queued', 'instance-b', {});
+      await appendEvent(a!, 'queued', 'instance-a', {});
+      assert.deepEqual(heard, ['instance-a']);
     } finally {
-      Date.now = now;
+      stop();
     }
-    const ac = new AbortController();
-    const res = await fetch(t.url('/api/events?watch=true'), { signal: ac.signal });
-    assert.equal(res.status, 200);
+  });
+
+  test('a watch delivers a late event (smaller id, committed later by another instance) once', async () => {
+    const start = Date.UTC(2040, 0, 1); // after every other test's events: the anchor is the latest
+    const watcherClock = new FakeClock(start);
+    const watcher = testServices(storage.connectionString, {}, { clock: watcherClock });
+    // Another instance, whose clock is three seconds ahead, wrote the latest event.
+    const ahead = testServices(storage.connectionString, {}, { clock: new FakeClock(start + 3000) });
+    // A third commits an event with a smaller id once the watch has started.
+    const behind = testServices(storage.connectionString, {}, { clock: new FakeClock(start + 100) });
+    const anchor = await appendEvent(ahead, 'queued', 'late-anchor', {});
+
     const got: string[] = [];
-    const parser = createParser({ onEvent: (e) => got.push(JSON.parse(e.data).subject) });
-    const reading = (async () => {
-      for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) parser.feed(chunk);
-    })().catch(() => undefined);
+    const ac = new AbortController();
+    const writer: SseWriter = {
+      send: (e) => got.push((JSON.parse(e.data) as StoredEvent).subject),
+      comment: () => undefined,
+      signal: ac.signal,
+    };
+    const watching = watchEvents(watcher, writer, { pollMs: 1000 });
     try {
-      await new Promise((r) => setTimeout(r, 300)); // the watch has started after the anchor
-      // A third instance (the compiled lib, with its own id clock) commits an event with a smaller id.
-      const other = (await import(
-        pathToFileURL(join(__dirname, '../../dist/lib/events/store.js')).href
-      )) as typeof EventStore;
-      const late = await other.appendEvent('queued', 'late-event', {});
-      assert.ok(late && latest && late.id < latest.id, 'the late event has the smaller id');
-      const deadline = Date.now() + 5000;
-      while (!got.includes('late-event') && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(got, ['late-event'], 'sent once, and nothing from before the watch began');
-      await new Promise((r) => setTimeout(r, 1500)); // another poll: not sent again
-      assert.deepEqual(got, ['late-event']);
+      await watcherClock.sleeping(); // it has read where it starts, and waits
+      const late = await appendEvent(behind, 'queued', 'late-event', {});
+      assert.ok(late && anchor && late.id < anchor.id, 'the late event has the smaller id');
+      await watcherClock.runUntil(() => got.includes('late-event'));
+      assert.deepEqual(got, ['late-event'], 'nothing from before the watch began');
+      // Only a poll finds the next one (another instance): that poll's look-back must not resend the late event.
+      await appendEvent(ahead, 'queued', 'after-late', {});
+      await watcherClock.runUntil(() => got.includes('after-late'));
+      assert.deepEqual(got, ['late-event', 'after-late']);
     } finally {
       ac.abort();
-      await reading;
+      await watching;
     }
   });
 });
