@@ -2,15 +2,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { armClients, resetLegacyServices } from '../../lib/legacy-services';
+import { createServices, type Services } from '../../lib/services';
 import { type Harness, LOC, startHarness, SUB } from './helpers';
 
 let h: Harness;
-const saved = { ...process.env };
+let services: Services;
 
 before(async () => {
   h = await startHarness();
-  Object.assign(process.env, {
+  services = createServices({
     AZURE_SUBSCRIPTION_ID: SUB,
     AZURE_ARM_ENDPOINT: h.arm.endpoint,
     AZURE_ARM_CA_FILE: h.arm.caFile,
@@ -18,17 +18,14 @@ before(async () => {
     AzureWebJobsStorage: 'UseDevelopmentStorage=true',
     PUBLIC_BASE_URL: 'http://127.0.0.1:7071',
   });
-  resetLegacyServices();
 });
 after(async () => {
-  process.env = saved;
-  resetLegacyServices();
   await h.dispose();
 });
 
-test('armClients() talks to the emulator through endpoint, CA file and static token', async () => {
-  const { resources, compute, network } = await armClients();
-  assert.equal(await armClients().then((c) => c.resources), resources, 'built once');
+test('services.arm() talks to the emulator through endpoint, CA file and static token', async () => {
+  const { resources, compute, network } = await services.arm();
+  assert.equal(await services.arm().then((c) => c.resources), resources, 'built once');
   await resources.resourceGroups.createOrUpdate('vmj-clients', { location: LOC });
   const vnet = await network.virtualNetworks.beginCreateOrUpdateAndWait('vmj-clients', 'vn', {
     location: LOC,

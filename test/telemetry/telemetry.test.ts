@@ -7,11 +7,8 @@ import { after, before, describe, test } from 'node:test';
 
 import { metrics, type metrics as sdkMetrics, NodeSDK, tracing } from '@opentelemetry/sdk-node';
 
-import { rotateIngestToken } from '../../lib/ingest-token';
 import { METRIC } from '../../lib/telemetry/metrics';
 import { eventually } from '../helpers/runtime';
-import { addVmRecord } from '../helpers/vm-record';
-import { useStorage } from '../journal/helpers';
 import { sshPublicKey, startVmRuntime, type VmTestRuntime } from '../vms/helpers';
 
 /** A reader the test collects from when it wants to (no export interval). */
@@ -38,7 +35,6 @@ let t: VmTestRuntime;
 before(async () => {
   sdk.start();
   t = await startVmRuntime({ appThread: false });
-  useStorage(t.rt.storageConnectionString);
 });
 after(async () => {
   await t?.dispose();
@@ -136,8 +132,12 @@ describe('telemetry', () => {
 
   test('ingestion metrics: accepted, duplicates, refused; no token or key in any span', async () => {
     const vm = 'otel-ingest';
-    await addVmRecord(vm); // the journal's routes answer 404 for a VM that does not exist
-    const token = await rotateIngestToken(vm);
+    const created = await t.api('POST', withKey('/api/vms'), { name: vm, sshPublicKey: sshPublicKey() });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    await t.waitForStatus(vm, 'running');
+    const rotated = await t.api('POST', withKey(`/api/vms/${vm}/ingest-token`));
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    const token = (rotated.body as { token: string }).token;
     const before = {
       accepted: await sum(METRIC.entries, { 'vmjournal.outcome': 'accepted' }),
       duplicate: await sum(METRIC.entries, { 'vmjournal.outcome': 'duplicate' }),
