@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ArmError } from '../../local/arm/errors';
-import { parseVmPutBody } from '../../local/arm/resources/vm-put';
+import { ArmError } from '../../arm/errors';
+import { parseVmPutBody } from '../../arm/resources/vm-put';
 
 const NIC = '/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/networkInterfaces/n';
 
