@@ -30,6 +30,7 @@ export default tseslint.config(
         {
           patterns: [
             { regex: String.raw`^\.\.?/(.*/)?local(/|$)`, message: 'functions/ must not import local/.' },
+            { regex: '^@vm-journal/local(/|$)', message: 'functions/ must not import local/.' },
           ],
         },
       ],
@@ -46,6 +47,7 @@ export default tseslint.config(
               regex: String.raw`^\.\.?/(.*/)?(local|functions)(/|$)`,
               message: 'lib/ must not import functions/ or local/.',
             },
+            { regex: '^@vm-journal/local(/|$)', message: 'lib/ must not import functions/ or local/.' },
           ],
         },
       ],

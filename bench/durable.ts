@@ -13,7 +13,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'durable-bench-'));
   const rt = await LocalRuntime.start({
-    appEntry: 'test/fixtures/durable-app/index.ts',
+    appEntry: 'local/test/fixtures/durable-app/index.ts',
     dataDir,
     arm: false,
     log: () => undefined,

@@ -27,7 +27,9 @@ export interface PackageOptions {
 
 /** Folders of the production dependency tree, relative to the project (`node_modules/...`). */
 export function productionDependencyDirs(projectDir: string): string[] {
-  const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
+  // --workspaces=false: the local/ workspace (the stand-ins, a devDependency) is not deployed, but npm
+  // counts a workspace's own dependencies as production ones.
+  const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable', '--workspaces=false'], {
     cwd: projectDir,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
@@ -61,7 +63,7 @@ export function buildPackage(opts: PackageOptions = {}): string {
   cpSync(join(root, outDir), join(stageDir, outDir), { recursive: true });
   cpSync(join(root, 'host.json'), join(stageDir, 'host.json'));
   // The deployed package.json: nothing to install or build there.
-  const { scripts: _scripts, devDependencies: _dev, ...deployed } = pkg;
+  const { scripts: _scripts, devDependencies: _dev, workspaces: _workspaces, ...deployed } = pkg;
   writeFileSync(join(stageDir, 'package.json'), `${JSON.stringify(deployed, null, 2)}\n`);
 
   const deps = productionDependencyDirs(root);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs every test file (test/**/*.test.ts) with Node's test runner and tsx, after a build (tsc and the
-// web console bundle), since the integration tests load the compiled app from dist/ exactly as Azure does.
+// Runs every test file (test/**/*.test.ts, and local/test/**/*.test.ts of the local/ workspace) with
+// Node's test runner and tsx, after a build (tsc and the web console bundle), since the integration tests
+// load the compiled app from dist/ exactly as Azure does.
 // Usage: node test/run.mjs [path-substring ...]   (e.g. `npm test -- journal`)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -18,7 +19,7 @@ function* walk(dir) {
   }
 }
 
-const files = [...walk(join(root, 'test'))]
+const files = [...walk(join(root, 'test')), ...walk(join(root, 'local', 'test'))]
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {

@@ -22,6 +22,7 @@ import {
   unsupportedAction,
 } from './actions';
 import { ActivityRunner } from './activities';
+import { Episode } from './episode';
 import { ExecutionState } from './execution-state';
 import {
   event,
@@ -50,6 +51,20 @@ const RUNNING_STATES: readonly RuntimeStatus[] = ['Pending', 'Running', 'Suspend
 
 type Message =
   { kind: 'start' } | { kind: 'event'; event: HistoryEvent } | { kind: 'inbox'; stored: StoredInboxMessage };
+
+/** The client messages an episode took: events to deliver, raised events (with their rows), a terminate. */
+interface ClientMessages {
+  events: HistoryEvent[];
+  raised: { stored: StoredInboxMessage; e: HistoryEvent }[];
+  terminate?: { reason?: string };
+}
+
+/** What replaying the orchestrator gave: its state and actions, or why the execution fails. */
+interface Replayed {
+  state: OrchestratorState | undefined;
+  actions: Action[];
+  failure: { message: string; details?: FailureDetails; stack?: string } | undefined;
+}
 
 interface Instance {
   record: InstanceRecord;
@@ -330,28 +345,28 @@ export class DurableEngine {
     this.schedule(fresh);
   }
 
+  /**
+   * One episode: take the mailbox, append what it brings to history, replay the orchestrator, record the
+   * actions it returned, commit, then start the work it scheduled.
+   */
   private async episode(inst: Instance): Promise<void> {
-    const { record } = inst;
-    const id = record.instanceId;
-    if (this.live.get(id) !== inst) return;
-    const now = new Date();
-    const startLength = inst.history.length;
-    const newEvents: HistoryEvent[] = [];
-    const toDispatch: HistoryEvent[] = [];
-    const consumed: string[] = [];
-    const append = (e: HistoryEvent) => {
-      inst.history.push(e);
-      inst.state.apply(e);
-      newEvents.push(e);
-    };
-    const allocate = (type: EventType, fields: Partial<HistoryEvent>) => {
-      const e = event(type, { ...fields, EventId: inst.state.nextSeq }, now);
-      append(e);
-      toDispatch.push(e);
-      return e;
-    };
+    if (this.live.get(inst.record.instanceId) !== inst) return;
+    const ep = new Episode(inst, new Date());
+    const taken = this.takeMailbox(inst);
+    this.beginEpisode(inst, ep, taken);
+    const client = this.readClientMessages(inst, ep, taken);
+    if (client.terminate) return this.terminate(inst, ep, client);
+    if (inst.state.suspended || !inst.state.started) return this.hold(inst, ep, client);
+    ep.consumed.push(...client.raised.map((r) => r.stored.rowKey));
+    this.appendEvents(inst, ep, client.events);
+    const replayed = await this.replayEpisode(inst, ep);
+    this.applyActions(inst, ep, replayed);
+    if (this.endEpisode(inst, ep, replayed) === 'continuedAsNew') return;
+    await this.commit(inst, ep, ep.toDispatch);
+  }
 
-    // Take the mailbox: client messages (at most what one commit can delete) and runtime events.
+  /** Client messages (at most what one commit can delete) and runtime events; the rest waits. */
+  private takeMailbox(inst: Instance): Message[] {
     const taken: Message[] = [];
     const kept: Message[] = [];
     let inboxCount = 0;
@@ -360,14 +375,20 @@ export class DurableEngine {
       else taken.push(m);
     }
     inst.mailbox.push(...kept);
+    return taken;
+  }
 
-    append(event(EventType.OrchestratorStarted, {}, now));
-    if (taken.some((m) => m.kind === 'start') && !inst.state.started) {
-      const started = event(
+  /** OrchestratorStarted, and ExecutionStarted when this episode starts the execution. */
+  private beginEpisode(inst: Instance, ep: Episode, taken: Message[]): void {
+    const { record } = inst;
+    ep.append(event(EventType.OrchestratorStarted, {}, ep.now));
+    if (!taken.some((m) => m.kind === 'start') || inst.state.started) return;
+    ep.append(
+      event(
         EventType.ExecutionStarted,
         {
           Name: record.name,
-          OrchestrationInstance: { InstanceId: id, ExecutionId: record.executionId },
+          OrchestrationInstance: { InstanceId: record.instanceId, ExecutionId: record.executionId },
           ...(record.input !== undefined ? { Input: record.input } : {}),
           ...(record.version !== undefined ? { Version: record.version } : {}),
           ...(inst.parent
@@ -381,79 +402,88 @@ export class DurableEngine {
             : {}),
           ...(inst.traceparent ? { ParentTraceContext: { TraceParent: inst.traceparent } } : {}),
         },
-        now,
-      );
-      append(started);
-    }
+        ep.now,
+      ),
+    );
+  }
 
-    // Client messages first, in arrival order; events raised become ordinary events.
-    const events: HistoryEvent[] = [];
-    const raised: { m: Message; e: HistoryEvent }[] = [];
-    let terminate: { reason?: string } | undefined;
+  /**
+   * Client messages first, in arrival order: suspend and resume are appended at once, a terminate is
+   * noted, raised events become ordinary events (their rows are deleted only once they are delivered).
+   */
+  private readClientMessages(inst: Instance, ep: Episode, taken: Message[]): ClientMessages {
+    const read: ClientMessages = { events: [], raised: [] };
     for (const m of taken) {
-      if (m.kind === 'event') events.push(m.event);
+      if (m.kind === 'event') read.events.push(m.event);
       if (m.kind !== 'inbox') continue;
       const msg = m.stored.message;
       if (msg.kind === 'raise') {
         const e = event(
           EventType.EventRaised,
           { Name: msg.name, ...(msg.input !== undefined ? { Input: msg.input } : {}) },
-          now,
+          ep.now,
         );
-        raised.push({ m, e });
-        events.push(e);
+        read.raised.push({ stored: m.stored, e });
+        read.events.push(e);
         continue;
       }
-      consumed.push(m.stored.rowKey);
-      if (msg.kind === 'terminate') terminate ??= { reason: msg.reason };
+      ep.consumed.push(m.stored.rowKey);
+      if (msg.kind === 'terminate') read.terminate ??= { reason: msg.reason };
       else if (msg.kind === 'suspend' && !inst.state.suspended) {
-        append(event(EventType.ExecutionSuspended, { Reason: msg.reason }, now));
+        ep.append(event(EventType.ExecutionSuspended, { Reason: msg.reason }, ep.now));
       } else if (msg.kind === 'resume' && inst.state.suspended) {
-        append(event(EventType.ExecutionResumed, { Reason: msg.reason }, now));
+        ep.append(event(EventType.ExecutionResumed, { Reason: msg.reason }, ep.now));
       }
     }
+    return read;
+  }
 
-    if (terminate) {
-      consumed.push(...raised.map((r) => (r.m as { stored: StoredInboxMessage }).stored.rowKey));
-      const output = toJsonText(terminate.reason ?? '');
-      append(
-        event(
-          EventType.ExecutionTerminated,
-          { Input: output, Result: output, OrchestrationStatus: 'Terminated' },
-          now,
-        ),
-      );
-      await this.commit(inst, startLength, newEvents, consumed, [], now);
-      return;
-    }
-    if (inst.state.suspended || !inst.state.started) {
-      // Suspended: everything else waits, raised events still in the inbox (durable), runtime events in
-      // memory (activities and timers re-derive theirs from history after a restart).
-      const raisedEvents = new Set(raised.map((r) => r.e));
-      inst.held.push(
-        ...raised.map((r) => r.m),
-        ...events.filter((e) => !raisedEvents.has(e)).map((e): Message => ({ kind: 'event', event: e })),
-      );
-      if (newEvents.length > 1 || consumed.length > 0) {
-        await this.commit(inst, startLength, newEvents, consumed, [], now);
-      } else {
-        inst.history.splice(startLength);
-        inst.state = ExecutionState.from(inst.history);
-      }
-      return;
-    }
-    consumed.push(...raised.map((r) => (r.m as { stored: StoredInboxMessage }).stored.rowKey));
+  private async terminate(inst: Instance, ep: Episode, client: ClientMessages): Promise<void> {
+    ep.consumed.push(...client.raised.map((r) => r.stored.rowKey));
+    const output = toJsonText(client.terminate?.reason ?? '');
+    ep.append(
+      event(
+        EventType.ExecutionTerminated,
+        { Input: output, Result: output, OrchestrationStatus: 'Terminated' },
+        ep.now,
+      ),
+    );
+    await this.commit(inst, ep, []);
+  }
 
-    // Retry bookkeeping that takes sequence numbers goes first, in the order durable-functions numbers it.
+  /**
+   * Suspended (or not started): everything else waits, raised events still in the inbox (durable),
+   * runtime events in memory (activities and timers re-derive theirs from history after a restart).
+   */
+  private async hold(inst: Instance, ep: Episode, client: ClientMessages): Promise<void> {
+    const raisedEvents = new Set(client.raised.map((r) => r.e));
+    inst.held.push(
+      ...client.raised.map((r): Message => ({ kind: 'inbox', stored: r.stored })),
+      ...client.events.filter((e) => !raisedEvents.has(e)).map((e): Message => ({ kind: 'event', event: e })),
+    );
+    if (ep.newEvents.length > 1 || ep.consumed.length > 0) {
+      await this.commit(inst, ep, []);
+    } else {
+      inst.history.splice(ep.startLength);
+      inst.state = ExecutionState.from(inst.history);
+    }
+  }
+
+  /**
+   * Runtime and raised events; retry bookkeeping that takes sequence numbers goes first, in the order
+   * durable-functions numbers it.
+   */
+  private appendEvents(inst: Instance, ep: Episode, events: HistoryEvent[]): void {
+    const { now } = ep;
     const internal = events.filter((e) => this.allocatesRetryStep(inst, e));
     const others = events.filter((e) => !internal.includes(e));
     for (const e of internal) {
-      append(e);
+      ep.append(e);
       if (e.EventType === EventType.TimerFired) {
         const chain = inst.state.chainFor(e.TimerId)!;
         const type =
           chain.kind === 'activity' ? EventType.TaskScheduled : EventType.SubOrchestrationInstanceCreated;
-        const attempt = allocate(type, {
+        const attempt = ep.allocate(type, {
           Name: chain.scheduled.Name,
           ...(chain.scheduled.Input !== undefined ? { Input: chain.scheduled.Input } : {}),
           ...(chain.scheduled.InstanceId !== undefined ? { InstanceId: chain.scheduled.InstanceId } : {}),
@@ -461,7 +491,7 @@ export class DurableEngine {
         });
         if (retryExpired(chain.policy, chain.firstAttemptAt, now.getTime())) {
           // retryTimeout elapsed: the attempt fails at once with the last error instead of running.
-          toDispatch.splice(toDispatch.indexOf(attempt), 1);
+          ep.toDispatch.splice(ep.toDispatch.indexOf(attempt), 1);
           const last = chain.lastFailure!;
           inst.mailbox.push({
             kind: 'event',
@@ -473,51 +503,62 @@ export class DurableEngine {
         const delay = retryExpired(chain.policy, chain.firstAttemptAt, now.getTime())
           ? 0
           : retryDelayMs(chain.policy, chain.failures);
-        allocate(EventType.TimerCreated, {
+        ep.allocate(EventType.TimerCreated, {
           FireAt: new Date(now.getTime() + delay).toISOString(),
           _retryOf: chain.rootId,
         });
       }
     }
-    for (const e of others) append(e);
+    for (const e of others) ep.append(e);
+  }
 
+  /** Replays the orchestrator over the history; its actions, checked against history, or its failure. */
+  private async replayEpisode(inst: Instance, ep: Episode): Promise<Replayed> {
+    const { record } = inst;
     const outcome = await replay(this.opts.host, {
       functionName: record.name,
-      instanceId: id,
+      instanceId: record.instanceId,
       parentInstanceId: record.parentInstanceId,
       input: parseJsonText(inst.state.started?.Input),
       history: inst.history,
-      newEventsFrom: startLength,
+      newEventsFrom: ep.startLength,
     });
-
-    let failure: { message: string; details?: FailureDetails; stack?: string } | undefined;
-    let state: OrchestratorState | undefined;
+    let failure: Replayed['failure'];
+    const state = outcome.state;
     if (outcome.kind === 'failed') {
       failure = { message: outcome.message, stack: outcome.stack };
-      state = outcome.state;
       if (outcome.state?.failureDetails) failure.details = outcome.state.failureDetails as FailureDetails;
-    } else state = outcome.state;
-
+    }
     const actions = state ? flattenActions(state) : [];
     if (!failure) failure = this.checkActions(inst, actions);
     if (state && state.customStatus !== undefined) record.customStatus = toJsonText(state.customStatus);
+    return { state, actions, failure };
+  }
 
-    if (!failure && state) {
-      const scheduling = actions.filter(isScheduling);
-      const roots = inst.state.roots.length;
-      for (let i = 0; i < roots; i++) {
-        const a = scheduling[i]!;
-        if (a.actionType === ActionType.CreateTimer && a.isCanceled) {
-          this.timers.cancel(`${id}|${inst.state.roots[i]!.EventId}`);
-        }
+  /** Cancels the timers the orchestrator cancelled and records the new scheduling actions. */
+  private applyActions(inst: Instance, ep: Episode, { state, actions, failure }: Replayed): void {
+    if (failure || !state) return;
+    const scheduling = actions.filter(isScheduling);
+    const roots = inst.state.roots.length;
+    for (let i = 0; i < roots; i++) {
+      const a = scheduling[i]!;
+      if (a.actionType === ActionType.CreateTimer && a.isCanceled) {
+        this.timers.cancel(`${inst.record.instanceId}|${inst.state.roots[i]!.EventId}`);
       }
-      for (const a of scheduling.slice(roots)) this.schedule_(inst, a, allocate);
     }
+    for (const a of scheduling.slice(roots)) this.schedule_(inst, a, ep);
+  }
 
-    append(event(EventType.OrchestratorCompleted, {}, now));
+  /** OrchestratorCompleted, and the execution's end: failed, completed, or continued as new. */
+  private endEpisode(
+    inst: Instance,
+    ep: Episode,
+    { state, actions, failure }: Replayed,
+  ): 'continuedAsNew' | undefined {
+    ep.append(event(EventType.OrchestratorCompleted, {}, ep.now));
     if (failure) {
-      const output = toJsonText(`Orchestrator function '${record.name}' failed: ${failure.message}`);
-      append(
+      const output = toJsonText(`Orchestrator function '${inst.record.name}' failed: ${failure.message}`);
+      ep.append(
         event(
           EventType.ExecutionFailed,
           {
@@ -530,26 +571,26 @@ export class DurableEngine {
               ErrorMessage: failure.message,
             },
           },
-          now,
+          ep.now,
         ),
       );
-      toDispatch.length = 0;
+      ep.toDispatch.length = 0;
     } else if (state?.isDone) {
       const cont = actions.find((a) => a.actionType === ActionType.ContinueAsNew);
       if (cont) {
-        inst.carriedInbox.push(...consumed);
-        this.continueAsNew(inst, processedInputText(cont.input), now);
-        return;
+        inst.carriedInbox.push(...ep.consumed);
+        this.continueAsNew(inst, processedInputText(cont.input), ep.now);
+        return 'continuedAsNew';
       }
-      append(
+      ep.append(
         event(
           EventType.ExecutionCompleted,
           { OrchestrationStatus: 'Completed', Result: toJsonText(state.output) },
-          now,
+          ep.now,
         ),
       );
     }
-    await this.commit(inst, startLength, newEvents, consumed, toDispatch, now);
+    return undefined;
   }
 
   /** Does this event, when durable-functions replays it, take a sequence number for a retry step? */
@@ -584,11 +625,7 @@ export class DurableEngine {
   }
 
   /** Records a new scheduling action (its sequence number is the next one). */
-  private schedule_(
-    inst: Instance,
-    a: Action,
-    allocate: (type: EventType, fields: Partial<HistoryEvent>) => HistoryEvent,
-  ): void {
+  private schedule_(inst: Instance, a: Action, ep: Episode): void {
     const retry =
       a.actionType === ActionType.CallActivityWithRetry ||
       a.actionType === ActionType.CallSubOrchestratorWithRetry
@@ -598,7 +635,7 @@ export class DurableEngine {
       case ActionType.CallActivity:
       case ActionType.CallActivityWithRetry: {
         const input = processedInputText(a.input);
-        allocate(EventType.TaskScheduled, {
+        ep.allocate(EventType.TaskScheduled, {
           Name: a.functionName,
           ...(input !== undefined ? { Input: input } : {}),
           ...retry,
@@ -609,7 +646,7 @@ export class DurableEngine {
       case ActionType.CallSubOrchestratorWithRetry: {
         const seq = inst.state.nextSeq;
         const input = toJsonText(a.input);
-        allocate(EventType.SubOrchestrationInstanceCreated, {
+        ep.allocate(EventType.SubOrchestrationInstanceCreated, {
           Name: a.functionName,
           InstanceId: a.instanceId || `${inst.record.instanceId}:${seq.toString(16).padStart(4, '0')}`,
           ...(input !== undefined ? { Input: input } : {}),
@@ -619,7 +656,7 @@ export class DurableEngine {
         break;
       }
       case ActionType.CreateTimer: {
-        const e = allocate(EventType.TimerCreated, {
+        const e = ep.allocate(EventType.TimerCreated, {
           FireAt: new Date(a.fireAt ?? Date.now()).toISOString(),
         });
         if (a.isCanceled) e._canceled = true;
@@ -646,15 +683,10 @@ export class DurableEngine {
     this.background(this.store.deleteOldExecutions(record.instanceId, record.executionId));
   }
 
-  private async commit(
-    inst: Instance,
-    startLength: number,
-    newEvents: HistoryEvent[],
-    consumed: string[],
-    toDispatch: HistoryEvent[],
-    now: Date,
-  ): Promise<void> {
+  /** Persists the episode in one commit, then starts the work it scheduled (`toDispatch`). */
+  private async commit(inst: Instance, ep: Episode, toDispatch: HistoryEvent[]): Promise<void> {
     const { record } = inst;
+    const { startLength, newEvents, consumed, now } = ep;
     const terminal = inst.state.terminal;
     if (terminal) this.finishRecord(inst, terminal);
     else record.runtimeStatus = inst.state.suspended ? 'Suspended' : 'Running';

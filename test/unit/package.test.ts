@@ -44,6 +44,7 @@ describe('deployment package', () => {
     assert.equal(deployed.main, pkg.main);
     assert.equal(deployed.devDependencies, undefined);
     assert.equal(deployed.scripts, undefined);
+    assert.equal(deployed.workspaces, undefined);
   });
 
   it('has no devDependency, only packages of the production tree', () => {
@@ -60,7 +61,7 @@ describe('deployment package', () => {
     for (const dev of Object.keys(pkg.devDependencies))
       assert.ok(!names.includes(dev) || prodNames.has(dev), `devDependency ${dev} is in the zip`);
     for (const name of names) assert.ok(prodNames.has(name), `${name} is not a production dependency`);
-    for (const heavy of ['typescript', 'azurite', 'eslint', 'tsx', 'prettier'])
+    for (const heavy of ['typescript', 'azurite', 'eslint', 'tsx', 'prettier', '@vm-journal/local'])
       assert.ok(!names.includes(heavy), heavy);
   });
 

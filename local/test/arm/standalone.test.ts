@@ -13,9 +13,7 @@ import { NetworkManagementClient } from '@azure/arm-network';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import type { RestError } from '@azure/core-rest-pipeline';
 
-import { staticTokenCredential } from '../../lib/arm/clients';
-import { repoRoot } from '../infra/role-coverage';
-import { createNetwork, type Harness, SUB, vmParameters } from './helpers';
+import { createNetwork, type Harness, repoRoot, staticTokenCredential, SUB, vmParameters } from './helpers';
 
 let proc: ChildProcess | undefined;
 let dir = '';

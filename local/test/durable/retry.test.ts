@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { retryDelayMs, retryExpired, toRetryPolicy } from '../../local/durable/retry';
+import { retryDelayMs, retryExpired, toRetryPolicy } from '../../durable/retry';
 
 describe('durable engine: RetryOptions semantics', () => {
   it('waits firstRetryInterval * backoffCoefficient^(n-1) after failure n, capped by maxRetryInterval', () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import type { GuestInfo } from '../../local/arm';
+import type { GuestInfo } from '../../arm';
 import { createNetwork, type Harness, LOC, startHarness, vmParameters } from './helpers';
 
 let h: Harness;

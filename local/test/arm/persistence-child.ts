@@ -1,6 +1,6 @@
 // A child process for test/arm/persistence.test.ts: an ARM emulator on ARM_TEST_DATA_DIR that prints one
 // JSON line per event ({ready}, {boot}) on stdout, so that the test can SIGKILL it mid-operation.
-import { ArmEmulator } from '../../local/arm';
+import { ArmEmulator } from '../../arm';
 
 const print = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
 

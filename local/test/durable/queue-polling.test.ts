@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
-import { MIN_POLL_MS, QueuePollingModel } from '../../local/durable/queue-polling';
+import { MIN_POLL_MS, QueuePollingModel } from '../../durable/queue-polling';
 import { type Harness, startHarness } from './harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@ import { after, before, beforeEach, test } from 'node:test';
 
 import type { RestError } from '@azure/core-rest-pipeline';
 
-import type { FaultRule } from '../../local/arm';
+import type { FaultRule } from '../../arm';
 import { createNetwork, type Harness, LOC, rgId, startHarness, vmParameters } from './helpers';
 
 let h: Harness;

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { DurablePlugin, DurablePluginOptions } from '../../local/durable';
-import { LocalRuntime } from '../../local/runtime';
+import type { DurablePlugin, DurablePluginOptions } from '../../durable';
+import { LocalRuntime } from '../../runtime';
 
-export const APP_ENTRY = 'test/fixtures/durable-app/index.ts';
+export const APP_ENTRY = 'local/test/fixtures/durable-app/index.ts';
 
 export interface Harness {
   rt: LocalRuntime;

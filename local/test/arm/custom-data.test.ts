@@ -8,8 +8,14 @@ import { after, before, test } from 'node:test';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import type { RestError } from '@azure/core-rest-pipeline';
 
-import { staticTokenCredential } from '../../lib/arm/clients';
-import { createNetwork, type Harness, sdkOptions, startHarness, vmParameters } from './helpers';
+import {
+  createNetwork,
+  type Harness,
+  sdkOptions,
+  startHarness,
+  staticTokenCredential,
+  vmParameters,
+} from './helpers';
 
 let h: Harness;
 let nicId: string;

@@ -13,10 +13,9 @@ import { ComputeManagementClient, restorePoller } from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { ResourceManagementClient } from '@azure/arm-resources';
 
-import { staticTokenCredential } from '../../lib/arm/clients';
-import { ArmEmulator, type ArmEmulatorOptions, type GuestInfo } from '../../local/arm';
-import { StateStore } from '../../local/arm/persistence';
-import { LOC, SUB, vmParameters } from './helpers';
+import { ArmEmulator, type ArmEmulatorOptions, type GuestInfo } from '../../arm';
+import { StateStore } from '../../arm/persistence';
+import { LOC, staticTokenCredential, SUB, vmParameters } from './helpers';
 
 const cred = staticTokenCredential('persistence-test-token');
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -53,7 +52,7 @@ interface Child {
   nextBoot(vmName: string): Promise<string>;
 }
 
-/** The emulator in a child process (test/arm/persistence-child.ts), so that it can be SIGKILLed. */
+/** The emulator in a child process (persistence-child.ts), so that it can be SIGKILLed. */
 async function startChild(dataDir: string, lroMs: number): Promise<Child> {
   const proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'persistence-child.ts')], {
     env: { ...process.env, ARM_TEST_DATA_DIR: dataDir, ARM_TEST_LRO_MS: String(lroMs) },

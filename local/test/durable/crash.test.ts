@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { childPids, startReadyChild } from '../helpers/child';
+import { childPids, startReadyChild } from '../../../test/helpers/child';
 import { type Harness, startHarness } from './harness';
 
 async function startChild(dataDir: string): Promise<{ child: ChildProcess; baseUrl: string }> {
-  const { child, fields } = await startReadyChild('test/durable/kill-child.ts', [dataDir]);
+  const { child, fields } = await startReadyChild('local/test/durable/kill-child.ts', [dataDir]);
   return { child, baseUrl: fields[0]! };
 }
 
