@@ -11,7 +11,7 @@ import type { ParsedCreate } from './create-request';
 import { resourceGroupName } from './names';
 import { toApiVm, type VmRecord } from './record';
 import { resolveSize } from './resolve-size';
-import { canApply, TRANSITIONS, type VmCommandKind } from './status';
+import { canApply, transition, type VmCommandKind } from './status';
 import { getVm, insertVm, updateVm } from './store';
 
 async function enqueueOrFail(record: VmRecord): Promise<void> {
@@ -75,7 +75,7 @@ export async function requestCommand(
   kind: Exclude<VmCommandKind, 'create'>,
   requestId = randomUUID(),
 ): Promise<VmRecord> {
-  const t = TRANSITIONS[kind];
+  const t = transition(kind);
   const record = await updateVm(name, (r) => {
     if (r.status === 'deleted') throw notFound(`No VM named '${name}' (it was deleted).`);
     if (!canApply(kind, r.status)) {
