@@ -121,6 +121,20 @@ export const VM_OPERATIONS = {
     vmAction: 'deallocate',
     rbac: [vmAction('deallocate'), ...operationStatus],
   },
+  redeploy: {
+    // Azure shuts the VM down, moves it to another host and powers it on (its addresses stay).
+    from: ['running', 'stopped'],
+    pending: 'redeploying',
+    done: 'running',
+    http: {
+      method: 'POST',
+      route: 'vms/{name}/redeploy',
+      functionName: 'redeployVm',
+      summary: 'Move the VM to another Azure host and power it on (for a VM its host cannot serve)',
+    },
+    vmAction: 'redeploy',
+    rbac: [vmAction('redeploy'), ...operationStatus],
+  },
 } as const satisfies Record<string, OperationRow>;
 
 export type VmCommandKind = keyof typeof VM_OPERATIONS;

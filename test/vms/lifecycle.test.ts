@@ -138,10 +138,45 @@ describe('VM lifecycle through the real path', () => {
     assert.equal((await t.api('POST', '/api/vms/web1/deallocate')).status, 202);
     await t.waitForStatus('web1', 'deallocated');
     assert.equal((await t.api('POST', '/api/vms/web1/restart')).status, 409, 'restart a deallocated VM');
+    const refused = await t.api('POST', '/api/vms/web1/redeploy');
+    assert.equal(refused.status, 409, 'redeploy a deallocated VM');
+    assert.match(refused.body.detail, /allowed from: running, stopped/);
     assert.equal((await t.api('POST', '/api/vms/web1/start')).status, 202);
     const vm = await t.waitForStatus('web1', 'running');
     assert.ok(vm.publicIp);
     assert.equal((await t.api('POST', '/api/vms/nope/start')).status, 404);
+  });
+
+  test('redeploy: the VM moves to another host and runs again with its addresses; events say so', async () => {
+    const before = (await t.api('GET', '/api/vms/web1')).body;
+    assert.equal(before.status, 'running');
+    const redeploy = await t.api('POST', '/api/vms/web1/redeploy');
+    assert.equal(redeploy.status, 202, JSON.stringify(redeploy.body));
+    assert.equal(redeploy.body.status, 'redeploying');
+    assert.equal(redeploy.body.operation.name, 'redeploy');
+    assert.equal((await t.api('POST', '/api/vms/web1/stop')).status, 409, 'stop while redeploying');
+    const vm = await t.waitForStatus('web1', 'running');
+    assert.equal(vm.operation.name, 'redeploy');
+    assert.deepEqual(
+      vm.provisioning.steps.map((s: { name: string; status: string }) => [s.name, s.status]),
+      [['redeploy', 'succeeded']],
+    );
+    assert.equal(vm.publicIp, before.publicIp);
+    assert.equal(vm.privateIp, before.privateIp);
+    const ops = (await t.emulator('GET', '/_emulator/operations')).body.value as { rbacAction?: string }[];
+    assert.ok(
+      ops.some((o) => o.rbacAction === 'Microsoft.Compute/virtualMachines/redeploy/action'),
+      'ARM was asked to redeploy',
+    );
+    const events = (await t.api('GET', '/api/events?limit=1000')).body as {
+      type: string;
+      subject: string;
+      data: { command?: string; status?: string };
+    }[];
+    const mine = events.filter((e) => e.subject === 'web1');
+    const power = mine.filter((e) => e.data.command === 'redeploy');
+    assert.equal(power.length, 1, JSON.stringify(mine.map((e) => e.type)));
+    assert.equal(power[0]!.data.status, 'running');
   });
 
   test('delete removes the VM and everything created for it', async () => {

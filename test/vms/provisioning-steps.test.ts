@@ -57,7 +57,7 @@ async function settle(first: LroStatus): Promise<LroStatus & { polls: number }> 
 }
 
 describe('ARM steps', () => {
-  test('create, power off, start, delete', async () => {
+  test('create, power off, start, redeploy, delete', async () => {
     const s = spec('probe1');
     await steps.ensureResourceGroup(services, s);
     const net = await Promise.all([
@@ -80,6 +80,15 @@ describe('ARM steps', () => {
     const off = await settle(await steps.beginVmAction(services, s, 'powerOff'));
     assert.equal(off.status, 'succeeded');
     assert.equal((await settle(await steps.beginVmAction(services, s, 'start'))).status, 'succeeded');
+    // Redeploy powers the VM back on on its new host, whatever its power state was.
+    assert.equal((await settle(await steps.beginVmAction(services, s, 'powerOff'))).status, 'succeeded');
+    assert.equal((await settle(await steps.beginVmAction(services, s, 'redeploy'))).status, 'succeeded');
+    const { compute } = await services.arm();
+    const view = await compute.virtualMachines.instanceView(s.resourceGroup, s.name);
+    assert.ok(
+      view.statuses?.some((x) => x.code === 'PowerState/running'),
+      JSON.stringify(view.statuses),
+    );
     const del = await settle(await steps.beginDeleteResourceGroup(services, s));
     assert.equal(del.status, 'succeeded');
     assert.equal(
