@@ -11,11 +11,11 @@ app.storageQueue('vmCommands', {
   queueName,
   connection: 'AzureWebJobsStorage',
   extraInputs: [df.input.durableClient()],
-  handler: handleVmCommand,
+  handler: handleVmCommand(services),
 });
 
 app.storageQueue('vmCommandsPoison', {
   queueName: `${queueName}-poison`,
   connection: 'AzureWebJobsStorage',
-  handler: handlePoisonCommand,
+  handler: handlePoisonCommand(services),
 });

@@ -13,20 +13,22 @@ for (const kind of VM_COMMANDS) {
     methods: [http.method],
     route: http.route,
     authLevel: 'function',
-    handler: withProblems(kind === 'create' ? routes.createVmRoute(services) : routes.commandRoute(kind)),
+    handler: withProblems(
+      kind === 'create' ? routes.createVmRoute(services) : routes.commandRoute(services, kind),
+    ),
   });
 }
 app.http('listVms', {
   methods: ['GET'],
   route: 'vms',
   authLevel: 'function',
-  handler: withProblems(routes.listVmsRoute()),
+  handler: withProblems(routes.listVmsRoute(services)),
 });
 app.http('getVm', {
   methods: ['GET'],
   route: 'vms/{name}',
   authLevel: 'function',
-  handler: withProblems(routes.getVmRoute()),
+  handler: withProblems(routes.getVmRoute(services)),
 });
 app.http('rotateIngestToken', {
   methods: ['POST'],

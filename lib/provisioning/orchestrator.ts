@@ -471,6 +471,7 @@ export const runOperation: OrchestrationHandler = function* (context: Orchestrat
  * pending in the orchestration and go with the next write).
  */
 async function withProgress<T extends object>(
+  services: Services,
   work: Promise<T>,
   progress: ProgressUpdate | undefined,
   context: InvocationContext,
@@ -478,7 +479,7 @@ async function withProgress<T extends object>(
   const result = await work;
   if (!progress) return result;
   try {
-    await applyProgress(progress);
+    await applyProgress(services, progress);
     return result;
   } catch (e) {
     context.warn(`Recording the progress of ${progress.name} failed: ${(e as Error).message}`);
@@ -496,6 +497,7 @@ export const beginActivity =
     }
     const operations = Promise.all(steps.map((step) => beginOperation(services, step, spec, progress?.seq)));
     return withProgress(
+      services,
       operations.then((o) => ({ operations: o })),
       progress,
       context,
@@ -567,11 +569,11 @@ export const addressesActivity =
     // ARM has created the VM: its PUT is never sent again, so the issued token need not be kept.
     const [a] = await Promise.all([arm.readAddresses(services, spec), dropIssuedToken(spec.name)]);
     if (!a.publicIp || !a.privateIp) {
-      await applyProgress(progress);
+      await applyProgress(services, progress);
       return { ...a, finished: false };
     }
     const ip = { publicIp: a.publicIp, privateIp: a.privateIp };
-    await applyProgress({
+    await applyProgress(services, {
       ...finish,
       ...ip,
       events: (finish.events ?? []).map((e) => (e.kind === 'ipAssigned' ? { ...e, data: ip } : e)),
@@ -604,15 +606,15 @@ export const pollActivity =
     return { operations: polled, addresses: await addressesActivity(services)(addresses) };
   };
 
-export const recordProgressActivity = () => async (input: unknown) =>
-  void (await applyProgress(input as ProgressUpdate));
+export const recordProgressActivity = (services: Services) => async (input: unknown) =>
+  void (await applyProgress(services, input as ProgressUpdate));
 
 export const readAddressesActivity = (services: Services) => (input: unknown) =>
   arm.readAddresses(services, input as VmSpec);
 
 export const forgetTokenActivity = () => (input: unknown) => deleteIngestToken(String(input));
 
-export const forgetJournalActivity = () => async (input: unknown) => {
-  forgetLiveVm(String(input));
+export const forgetJournalActivity = (services: Services) => async (input: unknown) => {
+  forgetLiveVm(services, String(input));
   return deleteJournal(String(input));
 };

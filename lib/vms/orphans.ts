@@ -24,8 +24,13 @@ export interface SweptGroup {
   reason: OrphanReason;
 }
 
-async function orphanReason(vm: string, now: number, graceMs: number): Promise<OrphanReason | undefined> {
-  const stored = await getVm(vm);
+async function orphanReason(
+  services: Services,
+  vm: string,
+  now: number,
+  graceMs: number,
+): Promise<OrphanReason | undefined> {
+  const stored = await getVm(services, vm);
   if (!stored) return 'no-record';
   const r = stored.record;
   if ((r.status === 'deleted' || r.status === 'failed') && now - Date.parse(r.updatedAt) >= graceMs) {
@@ -56,7 +61,7 @@ export async function sweepOrphans(
     if (g.state === 'Deleting' || g.name.toLowerCase() !== resourceGroupName(g.vm, prefix).toLowerCase()) {
       continue;
     }
-    const reason = await orphanReason(g.vm, now, graceMs);
+    const reason = await orphanReason(services, g.vm, now, graceMs);
     if (!reason) continue;
     try {
       await armCall(() => resources.resourceGroups.beginDelete(g.name));

@@ -38,38 +38,42 @@ export const createVmRoute =
       region: config.VM_DEFAULT_REGION,
       ...(config.VM_DEFAULT_SSH_PUBLIC_KEY ? { sshPublicKey: config.VM_DEFAULT_SSH_PUBLIC_KEY } : {}),
     });
-    return accepted(req, await createVm(parsed));
+    return accepted(req, await createVm(services, parsed));
   };
 
 /** GET /api/vms */
-export const listVmsRoute = (): Handler => async (req) => {
-  rejectUnknownQuery(req.query, ['limit', 'status', 'cursor']);
-  const params = parseListParams(req.query);
-  const page = await listVms(params);
-  let nextLink: string | null = null;
-  if (page.next) {
-    const q = new URLSearchParams({ limit: String(params.limit) });
-    if (params.status) q.set('status', params.status.join(','));
-    q.set('cursor', page.next);
-    nextLink = `/api/vms?${q.toString()}`;
-  }
-  return { status: 200, jsonBody: { items: page.items.map(toApiVm), nextLink } };
-};
+export const listVmsRoute =
+  (services: Services): Handler =>
+  async (req) => {
+    rejectUnknownQuery(req.query, ['limit', 'status', 'cursor']);
+    const params = parseListParams(req.query);
+    const page = await listVms(services, params);
+    let nextLink: string | null = null;
+    if (page.next) {
+      const q = new URLSearchParams({ limit: String(params.limit) });
+      if (params.status) q.set('status', params.status.join(','));
+      q.set('cursor', page.next);
+      nextLink = `/api/vms?${q.toString()}`;
+    }
+    return { status: 200, jsonBody: { items: page.items.map(toApiVm), nextLink } };
+  };
 
 /** GET /api/vms/{name} */
-export const getVmRoute = (): Handler => async (req) => {
-  const name = pathName(req);
-  rejectUnknownQuery(req.query, []);
-  return { status: 200, jsonBody: toApiVm(await getVmOr404(name)) };
-};
-
-/** DELETE /api/vms/{name} and POST /api/vms/{name}/<power command>: the operations table's routes. */
-export const commandRoute =
-  (command: Exclude<VmCommandKind, 'create'>): Handler =>
+export const getVmRoute =
+  (services: Services): Handler =>
   async (req) => {
     const name = pathName(req);
     rejectUnknownQuery(req.query, []);
-    return accepted(req, await requestCommand(name, command));
+    return { status: 200, jsonBody: toApiVm(await getVmOr404(services, name)) };
+  };
+
+/** DELETE /api/vms/{name} and POST /api/vms/{name}/<power command>: the operations table's routes. */
+export const commandRoute =
+  (services: Services, command: Exclude<VmCommandKind, 'create'>): Handler =>
+  async (req) => {
+    const name = pathName(req);
+    rejectUnknownQuery(req.query, []);
+    return accepted(req, await requestCommand(services, name, command));
   };
 
 /**
@@ -81,7 +85,7 @@ export const rotateIngestTokenRoute =
   async (req) => {
     const name = pathName(req);
     rejectUnknownQuery(req.query, []);
-    const vm = await getVmOr404(name);
+    const vm = await getVmOr404(services, name);
     if (vm.status === 'deleted' || vm.status === 'deleting') throw notFound(`No VM named '${name}'.`);
     if (vm.status === 'failed')
       throw conflict(`The VM '${name}' failed to provision; it has no ingest token.`);
