@@ -1,6 +1,7 @@
 // OpenAPI for the VM routes (API.md "Virtual machines").
 import { MAX_CREATE_BODY_BYTES } from '../vms/create-request';
 import { VM_NAME_RULE } from '../vms/names';
+import { POWER_COMMANDS, VM_OPERATIONS } from '../vms/operations';
 import { SIZE_PRESETS } from '../vms/sizes';
 import { VM_STATUSES } from '../vms/status';
 import { type OpenApiFragment, problemResponse } from './types';
@@ -25,21 +26,32 @@ const sizeDoc = Object.entries(SIZE_PRESETS)
   .map(([k, v]) => `${k} → ${v.vmSize} (${v.cpu} vCPU, ${v.memoryGiB} GiB)`)
   .join('; ');
 
-const power = (command: string, summary: string, from: string) => ({
-  post: {
-    tags: ['vms'],
-    operationId: `${command}Vm`,
-    summary,
-    description: `Accepted from status ${from}; 409 otherwise.`,
-    parameters: [nameParam],
-    responses: {
-      '202': accepted('Accepted; the record is in its transitional status'),
-      '400': problemResponse('Bad name or query parameter'),
-      '404': problemResponse('No such VM'),
-      '409': problemResponse('The current status forbids this operation'),
-    },
-  },
-});
+const acceptedFrom = (from: readonly string[]) => `Accepted from status ${from.join(', ')}; 409 otherwise.`;
+
+/** One path per power operation of the table (lib/vms/operations.ts). */
+const powerPaths = Object.fromEntries(
+  POWER_COMMANDS.map((command) => {
+    const op = VM_OPERATIONS[command];
+    return [
+      `/${op.http.route}`,
+      {
+        post: {
+          tags: ['vms'],
+          operationId: op.http.functionName,
+          summary: op.http.summary,
+          description: `${acceptedFrom(op.from)} The VM is ${op.pending} until it is ${op.done} (or failed).`,
+          parameters: [nameParam],
+          responses: {
+            '202': accepted('Accepted; the record is in its transitional status'),
+            '400': problemResponse('Bad name or query parameter'),
+            '404': problemResponse('No such VM'),
+            '409': problemResponse('The current status forbids this operation'),
+          },
+        },
+      },
+    ];
+  }),
+);
 
 export const vmsFragment: OpenApiFragment = {
   tags: [{ name: 'vms', description: 'Linux VMs provisioned on Azure' }],
@@ -47,8 +59,8 @@ export const vmsFragment: OpenApiFragment = {
     '/vms': {
       post: {
         tags: ['vms'],
-        operationId: 'createVm',
-        summary: 'Provision a VM',
+        operationId: VM_OPERATIONS.create.http.functionName,
+        summary: VM_OPERATIONS.create.http.summary,
         description: `Records the VM in status queued and provisions it asynchronously. Sizes: ${sizeDoc}; or give cpu/memoryGiB and the smallest size offered in the region that fits and boots a Gen2 x64 image is chosen. Bodies over ${MAX_CREATE_BODY_BYTES} bytes are refused (413).`,
         requestBody: {
           required: true,
@@ -116,9 +128,9 @@ export const vmsFragment: OpenApiFragment = {
       },
       delete: {
         tags: ['vms'],
-        operationId: 'deleteVm',
-        summary: 'Delete the VM and everything created for it (its resource group)',
-        description: 'Accepted from status running, stopped, deallocated or failed; 409 otherwise.',
+        operationId: VM_OPERATIONS.delete.http.functionName,
+        summary: VM_OPERATIONS.delete.http.summary,
+        description: acceptedFrom(VM_OPERATIONS.delete.from),
         parameters: [nameParam],
         responses: {
           '202': accepted('Accepted; the record is deleting, then deleted'),
@@ -128,10 +140,7 @@ export const vmsFragment: OpenApiFragment = {
         },
       },
     },
-    '/vms/{name}/start': power('start', 'Start a stopped or deallocated VM', 'stopped, deallocated'),
-    '/vms/{name}/stop': power('stop', 'Power off (still billed)', 'running'),
-    '/vms/{name}/restart': power('restart', 'Restart', 'running'),
-    '/vms/{name}/deallocate': power('deallocate', 'Stop and release the compute', 'running, stopped'),
+    ...powerPaths,
     '/vms/{name}/ingest-token': {
       post: {
         tags: ['vms'],

@@ -8,7 +8,8 @@ import type { OperationState, PollerLike } from '@azure/core-lro';
 import { createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 
 import { BEGIN_WITHOUT_POLL_HEADER } from '../arm/clients';
-import { armClients } from '../legacy-services';
+import type { Services } from '../services';
+import type { VmAction } from '../vms/operations';
 import type { ArmErrorInfo } from '../vms/record';
 import { armErrorInfo, isTransientArmError, TransientArmError } from './arm-errors';
 
@@ -19,10 +20,7 @@ export type LroKind =
   | 'publicIp'
   | 'networkInterface'
   | 'virtualMachine'
-  | 'start'
-  | 'powerOff'
-  | 'restart'
-  | 'deallocate'
+  | VmAction
   | 'deleteResourceGroup';
 
 /** The resource an operation works on (core-lro 2 rebuilds the final GET's path from it). */
@@ -200,10 +198,15 @@ interface ArmOperationBody {
  * restoring the SDK poller instead would send the same poll plus, once done, a GET of the whole
  * resource, which nothing here reads.
  */
-export async function pollOnce(kind: LroKind, target: LroTarget, state: string): Promise<LroStatus> {
+export async function pollOnce(
+  services: Services,
+  kind: LroKind,
+  target: LroTarget,
+  state: string,
+): Promise<LroStatus> {
   const { mode, operationLocation } = pollConfig(state);
   if (!operationLocation) throw new Error(`no operation URL in the saved state of ${kind} ${target.name}`);
-  const { network } = await armClients();
+  const { network } = await services.arm();
   const retry = retryAfterCapture();
   let res: PipelineResponse;
   try {

@@ -1,8 +1,9 @@
 // The ARM calls for one VM, each small and idempotent (PUTs of a fixed desired state, safe to repeat):
 // the resource group, the network (VNet/subnet, NSG, Standard static public IP) in parallel, the NIC,
-// the VM (SSH only, customData cloud-init), power operations, the IP read, and deletion of the group.
-import { armClients, getConfig } from '../legacy-services';
+// the VM (SSH only, customData cloud-init), the VM actions (power, redeploy), the IP read, and deletion of the group.
+import type { Services } from '../services';
 import { resourceNames, VM_TAG } from '../vms/names';
+import type { VmAction } from '../vms/operations';
 import type { VmSpec } from '../vms/record';
 import { armCall, beginV2, beginV3, type LroStatus } from './lro';
 
@@ -13,21 +14,21 @@ const SUBNET_PREFIX = '10.0.0.0/24';
 const tags = (spec: VmSpec) => ({ [VM_TAG]: spec.name });
 const target = (spec: VmSpec, name: string) => ({ resourceGroup: spec.resourceGroup, name });
 
-function networkId(spec: VmSpec, type: string, name: string): string {
-  const sub = getConfig().AZURE_SUBSCRIPTION_ID;
+function networkId(services: Services, spec: VmSpec, type: string, name: string): string {
+  const sub = services.config.AZURE_SUBSCRIPTION_ID;
   return `/subscriptions/${sub}/resourceGroups/${spec.resourceGroup}/providers/Microsoft.Network/${type}/${name}`;
 }
 
 /** Creates or updates the VM's resource group (synchronous in ARM). */
-export async function ensureResourceGroup(spec: VmSpec): Promise<void> {
-  const { resources } = await armClients();
+export async function ensureResourceGroup(services: Services, spec: VmSpec): Promise<void> {
+  const { resources } = await services.arm();
   await armCall(() =>
     resources.resourceGroups.createOrUpdate(spec.resourceGroup, { location: spec.region, tags: tags(spec) }),
   );
 }
 
-export async function beginVirtualNetwork(spec: VmSpec): Promise<LroStatus> {
-  const { network } = await armClients();
+export async function beginVirtualNetwork(services: Services, spec: VmSpec): Promise<LroStatus> {
+  const { network } = await services.arm();
   const n = resourceNames(spec.name);
   return beginV2('virtualNetwork', { resourceGroup: spec.resourceGroup, name: n.virtualNetwork }, (o) =>
     network.virtualNetworks.beginCreateOrUpdate(
@@ -62,9 +63,9 @@ export function securityRules(sshSourceCidr: string | undefined) {
   ];
 }
 
-export async function beginNetworkSecurityGroup(spec: VmSpec): Promise<LroStatus> {
-  const { network } = await armClients();
-  const cidr = getConfig().VM_SSH_SOURCE_CIDR;
+export async function beginNetworkSecurityGroup(services: Services, spec: VmSpec): Promise<LroStatus> {
+  const { network } = await services.arm();
+  const cidr = services.config.VM_SSH_SOURCE_CIDR;
   return beginV2('networkSecurityGroup', target(spec, resourceNames(spec.name).networkSecurityGroup), (o) =>
     network.networkSecurityGroups.beginCreateOrUpdate(
       spec.resourceGroup,
@@ -75,8 +76,8 @@ export async function beginNetworkSecurityGroup(spec: VmSpec): Promise<LroStatus
   );
 }
 
-export async function beginPublicIp(spec: VmSpec): Promise<LroStatus> {
-  const { network } = await armClients();
+export async function beginPublicIp(services: Services, spec: VmSpec): Promise<LroStatus> {
+  const { network } = await services.arm();
   return beginV2('publicIp', target(spec, resourceNames(spec.name).publicIp), (o) =>
     network.publicIPAddresses.beginCreateOrUpdate(
       spec.resourceGroup,
@@ -93,8 +94,8 @@ export async function beginPublicIp(spec: VmSpec): Promise<LroStatus> {
   );
 }
 
-export async function beginNetworkInterface(spec: VmSpec): Promise<LroStatus> {
-  const { network } = await armClients();
+export async function beginNetworkInterface(services: Services, spec: VmSpec): Promise<LroStatus> {
+  const { network } = await services.arm();
   const n = resourceNames(spec.name);
   return beginV2('networkInterface', target(spec, n.networkInterface), (o) =>
     network.networkInterfaces.beginCreateOrUpdate(
@@ -103,14 +104,18 @@ export async function beginNetworkInterface(spec: VmSpec): Promise<LroStatus> {
       {
         location: spec.region,
         tags: tags(spec),
-        networkSecurityGroup: { id: networkId(spec, 'networkSecurityGroups', n.networkSecurityGroup) },
+        networkSecurityGroup: {
+          id: networkId(services, spec, 'networkSecurityGroups', n.networkSecurityGroup),
+        },
         ipConfigurations: [
           {
             name: 'ipconfig1',
             primary: true,
             privateIPAllocationMethod: 'Dynamic',
-            subnet: { id: `${networkId(spec, 'virtualNetworks', n.virtualNetwork)}/subnets/${n.subnet}` },
-            publicIPAddress: { id: networkId(spec, 'publicIPAddresses', n.publicIp) },
+            subnet: {
+              id: `${networkId(services, spec, 'virtualNetworks', n.virtualNetwork)}/subnets/${n.subnet}`,
+            },
+            publicIPAddress: { id: networkId(services, spec, 'publicIPAddresses', n.publicIp) },
           },
         ],
       },
@@ -120,7 +125,7 @@ export async function beginNetworkInterface(spec: VmSpec): Promise<LroStatus> {
 }
 
 /** The VM: SSH keys only (no password), OS disk and NIC deleted with it, cloud-init in customData. */
-export function virtualMachineParameters(spec: VmSpec, customDataBase64: string) {
+export function virtualMachineParameters(services: Services, spec: VmSpec, customDataBase64: string) {
   const n = resourceNames(spec.name);
   const [publisher, offer, sku, version] = spec.image.split(':');
   return {
@@ -153,7 +158,7 @@ export function virtualMachineParameters(spec: VmSpec, customDataBase64: string)
     networkProfile: {
       networkInterfaces: [
         {
-          id: networkId(spec, 'networkInterfaces', n.networkInterface),
+          id: networkId(services, spec, 'networkInterfaces', n.networkInterface),
           primary: true,
           deleteOption: 'Delete' as const,
         },
@@ -162,29 +167,32 @@ export function virtualMachineParameters(spec: VmSpec, customDataBase64: string)
   };
 }
 
-export async function beginVirtualMachine(spec: VmSpec, customDataBase64: string): Promise<LroStatus> {
-  const { compute } = await armClients();
+export async function beginVirtualMachine(
+  services: Services,
+  spec: VmSpec,
+  customDataBase64: string,
+): Promise<LroStatus> {
+  const { compute } = await services.arm();
   return beginV3('virtualMachine', target(spec, spec.name), (o) =>
     compute.virtualMachines.createOrUpdate(
       spec.resourceGroup,
       spec.name,
-      virtualMachineParameters(spec, customDataBase64),
+      virtualMachineParameters(services, spec, customDataBase64),
       o,
     ),
   );
 }
 
-export type PowerOperation = 'start' | 'powerOff' | 'restart' | 'deallocate';
-
-export async function beginPowerOperation(spec: VmSpec, op: PowerOperation): Promise<LroStatus> {
-  const { compute } = await armClients();
+/** A VM action (operations.ts): one POST, an LRO. */
+export async function beginVmAction(services: Services, spec: VmSpec, op: VmAction): Promise<LroStatus> {
+  const { compute } = await services.arm();
   const vms = compute.virtualMachines;
   return beginV3(op, target(spec, spec.name), (o) => vms[op](spec.resourceGroup, spec.name, o));
 }
 
 /** Deletes the resource group and everything in it; a group that does not exist is already gone. */
-export async function beginDeleteResourceGroup(spec: VmSpec): Promise<LroStatus> {
-  const { resources } = await armClients();
+export async function beginDeleteResourceGroup(services: Services, spec: VmSpec): Promise<LroStatus> {
+  const { resources } = await services.arm();
   const r = await beginV2('deleteResourceGroup', target(spec, spec.resourceGroup), (o) =>
     resources.resourceGroups.beginDelete(spec.resourceGroup, o),
   );
@@ -199,8 +207,8 @@ export interface Addresses {
 }
 
 /** The VM's public (once allocated) and private addresses. */
-export async function readAddresses(spec: VmSpec): Promise<Addresses> {
-  const { network } = await armClients();
+export async function readAddresses(services: Services, spec: VmSpec): Promise<Addresses> {
+  const { network } = await services.arm();
   const n = resourceNames(spec.name);
   const [pip, nic] = await Promise.all([
     armCall(() => network.publicIPAddresses.get(spec.resourceGroup, n.publicIp)),

@@ -3,7 +3,7 @@
 // so a redelivered message finds its instance and does nothing twice.
 import { z } from 'zod';
 
-import { getConfig, queueClient } from '../legacy-services';
+import type { Services } from '../services';
 import { currentTraceparent } from '../telemetry/trace-context';
 import { VM_COMMANDS } from './status';
 
@@ -20,8 +20,8 @@ export const commandSchema = z.object({
 export type VmCommand = z.output<typeof commandSchema>;
 
 /** Enqueues a command (base64, as queue triggers expect by default). */
-export async function enqueueCommand(cmd: VmCommand): Promise<void> {
-  const q = await queueClient(getConfig().COMMAND_QUEUE_NAME);
+export async function enqueueCommand(services: Services, cmd: VmCommand): Promise<void> {
+  const q = await services.queue(services.config.COMMAND_QUEUE_NAME);
   const traceparent = cmd.traceparent ?? currentTraceparent();
   const message = traceparent ? { ...cmd, traceparent } : cmd;
   await q.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));

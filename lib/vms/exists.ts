@@ -2,29 +2,39 @@
 // answers 404). A VM seen alive is remembered for a few seconds so that a busy dashboard's queries do
 // not each pay a point read; a missing one is never remembered (it may be created the next moment).
 import { notFound } from '../errors';
+import { legacyServices } from '../legacy-services';
+import type { Services } from '../services';
 import { getVm } from './store';
 
 const ALIVE_TTL_MS = 5_000;
 const MAX_REMEMBERED = 1_000;
-const alive = new Map<string, number>();
+const ALIVE = Symbol('vms.alive');
+const alive = (services: Services) => services.state(ALIVE, () => new Map<string, number>());
 
 /** Throws the 404 unless a VM of this name exists and is not deleted. */
-export async function requireLiveVm(name: string, nowMs = Date.now()): Promise<void> {
-  const seen = alive.get(name);
+export async function requireLiveVm(services: Services, name: string): Promise<void>;
+/** TRANSITIONAL (redesign #18): the journal routes' call until they pass their Services. */
+export async function requireLiveVm(name: string): Promise<void>;
+export async function requireLiveVm(a: Services | string, b?: string): Promise<void> {
+  const [services, name] = typeof a === 'string' ? [legacyServices(), a] : [a, b!];
+  const seenAlive = alive(services);
+  const nowMs = services.clock.now();
+  const seen = seenAlive.get(name);
   if (seen !== undefined && nowMs - seen < ALIVE_TTL_MS) return;
-  const stored = await getVm(name);
+  const stored = await getVm(services, name);
   if (!stored || stored.record.status === 'deleted') {
-    alive.delete(name);
+    seenAlive.delete(name);
     throw notFound(
       stored ? `No VM named '${name}' (it was deleted with its journal).` : `No VM named '${name}'.`,
     );
   }
-  alive.delete(name);
-  alive.set(name, nowMs);
-  if (alive.size > MAX_REMEMBERED) alive.delete(alive.keys().next().value!);
+  seenAlive.delete(name);
+  seenAlive.set(name, nowMs);
+  if (seenAlive.size > MAX_REMEMBERED) seenAlive.delete(seenAlive.keys().next().value!);
 }
 
-/** Forgets a VM (its delete finished in this instance). */
-export function forgetLiveVm(name: string): void {
-  alive.delete(name);
+/** Forgets a VM (its delete finished in this app instance). */
+export function forgetLiveVm(services: Services, name: string): void {
+  alive(services).delete(name);
+  alive(legacyServices()).delete(name); // TRANSITIONAL: what the one-argument requireLiveVm remembers
 }

@@ -79,3 +79,11 @@ export function derivedNameProblems(vmName: string): string[] {
 
 /** Durable instance id for one command on one VM: `vm-<name>-<seq>` (seq increases per command). */
 export const instanceIdFor = (vmName: string, seq: number): string => `vm-${vmName}-${seq}`;
+
+/** Where a VM's agent ships its journal, from the app's public base URL (PUBLIC_BASE_URL). */
+export const ingestUrl = (publicBaseUrl: string, vmName: string): string =>
+  `${publicBaseUrl.replace(/\/+$/, '')}/api/vms/${vmName}/journal`;
+
+/** The stock uploader's URL (systemd-journal-upload cannot send a header: the token is in the path). */
+export const uploadUrl = (publicBaseUrl: string, vmName: string, token: string): string =>
+  `${publicBaseUrl.replace(/\/+$/, '')}/api/ingest/${vmName}/${token}`;

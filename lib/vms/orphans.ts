@@ -4,10 +4,12 @@
 // has been so for longer than the grace period (so a delete or a failure still being handled, or
 // looked at, is left alone). Groups with the tag but another prefix belong to another deployment sharing
 // the subscription and are never touched.
+import type { InvocationContext } from '@azure/functions';
+
 import { appendEvent } from '../events/store';
-import { armClients, getConfig } from '../legacy-services';
 import { armErrorInfo } from '../provisioning/arm-errors';
 import { armCall } from '../provisioning/lro';
+import type { Services } from '../services';
 import { resourceGroupName, VM_TAG } from './names';
 import { getVm } from './store';
 
@@ -22,8 +24,13 @@ export interface SweptGroup {
   reason: OrphanReason;
 }
 
-async function orphanReason(vm: string, now: number, graceMs: number): Promise<OrphanReason | undefined> {
-  const stored = await getVm(vm);
+async function orphanReason(
+  services: Services,
+  vm: string,
+  now: number,
+  graceMs: number,
+): Promise<OrphanReason | undefined> {
+  const stored = await getVm(services, vm);
   if (!stored) return 'no-record';
   const r = stored.record;
   if ((r.status === 'deleted' || r.status === 'failed') && now - Date.parse(r.updatedAt) >= graceMs) {
@@ -33,11 +40,14 @@ async function orphanReason(vm: string, now: number, graceMs: number): Promise<O
 }
 
 /** Finds and deletes orphaned groups (the deletes are started, not awaited); returns what it deleted. */
-export async function sweepOrphans(opts: { now?: number; graceMs?: number } = {}): Promise<SweptGroup[]> {
-  const now = opts.now ?? Date.now();
+export async function sweepOrphans(
+  services: Services,
+  opts: { now?: number; graceMs?: number } = {},
+): Promise<SweptGroup[]> {
+  const now = opts.now ?? services.clock.now();
   const graceMs = opts.graceMs ?? ORPHAN_GRACE_MS;
-  const prefix = getConfig().VM_RESOURCE_GROUP_PREFIX;
-  const { resources } = await armClients();
+  const prefix = services.config.VM_RESOURCE_GROUP_PREFIX;
+  const { resources } = await services.arm();
   const groups = await armCall(async () => {
     const out: { name: string; vm: string; state?: string }[] = [];
     for await (const g of resources.resourceGroups.list({ filter: `tagName eq '${VM_TAG}'` })) {
@@ -51,7 +61,7 @@ export async function sweepOrphans(opts: { now?: number; graceMs?: number } = {}
     if (g.state === 'Deleting' || g.name.toLowerCase() !== resourceGroupName(g.vm, prefix).toLowerCase()) {
       continue;
     }
-    const reason = await orphanReason(g.vm, now, graceMs);
+    const reason = await orphanReason(services, g.vm, now, graceMs);
     if (!reason) continue;
     try {
       await armCall(() => resources.resourceGroups.beginDelete(g.name));
@@ -65,3 +75,13 @@ export async function sweepOrphans(opts: { now?: number; graceMs?: number } = {}
   }
   return swept;
 }
+
+/** The timer's handler: sweeps and logs each group it deletes. */
+export const orphanSweepHandler =
+  (services: Services) =>
+  async (_timer: unknown, context: InvocationContext): Promise<void> => {
+    const swept = await sweepOrphans(services);
+    for (const s of swept) {
+      context.log(`Orphan sweep: deleting resource group ${s.resourceGroup} of VM ${s.vm} (${s.reason}).`);
+    }
+  };

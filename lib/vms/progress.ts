@@ -4,6 +4,7 @@
 // activity that is retried appends each event once.
 import { appendEvents } from '../events/store';
 import type { EventKind } from '../events/types';
+import type { Services } from '../services';
 import { recordStepDurations, stepsEnded } from '../telemetry/metrics';
 import { type Provisioning, toApiVm, type VmRecord } from './record';
 import type { VmStatus } from './status';
@@ -30,9 +31,9 @@ export interface ProgressUpdate {
   events?: ProgressEvent[];
 }
 
-export async function applyProgress(u: ProgressUpdate): Promise<VmRecord | undefined> {
+export async function applyProgress(services: Services, u: ProgressUpdate): Promise<VmRecord | undefined> {
   let ended: ReturnType<typeof stepsEnded> = []; // the steps this write ends (a retried write: none)
-  const record = await updateVm(u.name, (r) => {
+  const record = await updateVm(services, u.name, (r) => {
     if (r.seq !== u.seq) throw new NoChange();
     ended = stepsEnded(r.provisioning, u.provisioning);
     if (u.status) r.status = u.status;

@@ -2,17 +2,19 @@
 // preset's, or the smallest that fits cpu/memoryGiB) must be offered there without restrictions.
 // The SKU list per region is cached for a few minutes: it changes rarely and is large on Azure.
 import { AppError, validationFailed } from '../errors';
-import { armClients } from '../legacy-services';
 import { armErrorInfo } from '../provisioning/arm-errors';
 import { armCall } from '../provisioning/lro';
+import type { Services } from '../services';
 import type { ParsedCreate } from './create-request';
 import { type ChosenSize, SIZE_PRESETS, type SizePreset, type SkuInfo, smallestFittingSku } from './sizes';
 
 const TTL_MS = 10 * 60_000;
-const cache = new Map<string, { at: number; skus: Promise<SkuInfo[]> }>();
+const SKUS = Symbol('vms.skus');
+const skuCache = (services: Services) =>
+  services.state(SKUS, () => new Map<string, { at: number; skus: Promise<SkuInfo[]> }>());
 
-async function listSkus(region: string): Promise<SkuInfo[]> {
-  const { compute } = await armClients();
+async function listSkus(services: Services, region: string): Promise<SkuInfo[]> {
+  const { compute } = await services.arm();
   try {
     return await armCall(async () => {
       const out: SkuInfo[] = [];
@@ -35,18 +37,20 @@ async function listSkus(region: string): Promise<SkuInfo[]> {
   }
 }
 
-function skusIn(region: string): Promise<SkuInfo[]> {
+function skusIn(services: Services, region: string): Promise<SkuInfo[]> {
+  const cache = skuCache(services);
+  const now = services.clock.now();
   const hit = cache.get(region);
-  if (hit && Date.now() - hit.at < TTL_MS) return hit.skus;
-  const skus = listSkus(region);
-  cache.set(region, { at: Date.now(), skus });
+  if (hit && now - hit.at < TTL_MS) return hit.skus;
+  const skus = listSkus(services, region);
+  cache.set(region, { at: now, skus });
   skus.catch(() => cache.delete(region));
   return skus;
 }
 
 /** The Azure SKU for a create request, or a 400 naming `region`, `size`, `cpu`/`memoryGiB`. */
-export async function resolveSize(req: ParsedCreate): Promise<ChosenSize> {
-  const skus = await skusIn(req.region);
+export async function resolveSize(services: Services, req: ParsedCreate): Promise<ChosenSize> {
+  const skus = await skusIn(services, req.region);
   if (skus.length === 0) {
     throw validationFailed([
       { field: 'region', message: `no VM sizes are offered in '${req.region}' to this subscription` },

@@ -4,19 +4,19 @@ import { randomUUID } from 'node:crypto';
 
 import { conflict, notFound } from '../errors';
 import { appendEvent } from '../events/store';
-import { getConfig } from '../legacy-services';
 import { ADMIN_USERNAME } from '../provisioning/steps';
+import type { Services } from '../services';
 import { enqueueCommand } from './commands';
 import type { ParsedCreate } from './create-request';
 import { resourceGroupName } from './names';
 import { toApiVm, type VmRecord } from './record';
 import { resolveSize } from './resolve-size';
-import { canApply, TRANSITIONS, type VmCommandKind } from './status';
+import { canApply, transition, type VmCommandKind } from './status';
 import { getVm, insertVm, updateVm } from './store';
 
-async function enqueueOrFail(record: VmRecord): Promise<void> {
+async function enqueueOrFail(services: Services, record: VmRecord): Promise<void> {
   try {
-    await enqueueCommand({
+    await enqueueCommand(services, {
       v: 1,
       name: record.name,
       kind: record.operation as VmCommandKind,
@@ -25,7 +25,7 @@ async function enqueueOrFail(record: VmRecord): Promise<void> {
     });
   } catch (e) {
     // The record says the command is pending: without a message nothing would ever move it on.
-    await updateVm(record.name, (r) => {
+    await updateVm(services, record.name, (r) => {
       if (r.seq !== record.seq) return r;
       r.status = 'failed';
       r.provisioning.error = {
@@ -39,10 +39,14 @@ async function enqueueOrFail(record: VmRecord): Promise<void> {
 }
 
 /** POST /api/vms: validates the size against the region, records the VM `queued`, queues `create`. */
-export async function createVm(req: ParsedCreate, requestId = randomUUID()): Promise<VmRecord> {
-  const size = await resolveSize(req);
-  const now = new Date().toISOString();
-  const record = await insertVm(req.name, (previous) => ({
+export async function createVm(
+  services: Services,
+  req: ParsedCreate,
+  requestId = randomUUID(),
+): Promise<VmRecord> {
+  const size = await resolveSize(services, req);
+  const now = new Date(services.clock.now()).toISOString();
+  const record = await insertVm(services, req.name, (previous) => ({
     name: req.name,
     size: req.size,
     vmSize: size.vmSize,
@@ -53,7 +57,7 @@ export async function createVm(req: ParsedCreate, requestId = randomUUID()): Pro
     image: req.image,
     sshPublicKey: req.sshPublicKey,
     adminUsername: ADMIN_USERNAME,
-    resourceGroup: resourceGroupName(req.name, getConfig().VM_RESOURCE_GROUP_PREFIX),
+    resourceGroup: resourceGroupName(req.name, services.config.VM_RESOURCE_GROUP_PREFIX),
     status: 'queued',
     publicIp: null,
     privateIp: null,
@@ -65,18 +69,19 @@ export async function createVm(req: ParsedCreate, requestId = randomUUID()): Pro
     operation: 'create',
   }));
   await appendEvent('queued', record.name, toApiVm(record), { dedupeKey: `${requestId}/queued` });
-  await enqueueOrFail(record);
+  await enqueueOrFail(services, record);
   return record;
 }
 
 /** DELETE and the power routes: the transition the status allows (409 otherwise), then the command. */
 export async function requestCommand(
+  services: Services,
   name: string,
   kind: Exclude<VmCommandKind, 'create'>,
   requestId = randomUUID(),
 ): Promise<VmRecord> {
-  const t = TRANSITIONS[kind];
-  const record = await updateVm(name, (r) => {
+  const t = transition(kind);
+  const record = await updateVm(services, name, (r) => {
     if (r.status === 'deleted') throw notFound(`No VM named '${name}' (it was deleted).`);
     if (!canApply(kind, r.status)) {
       throw conflict(
@@ -87,18 +92,18 @@ export async function requestCommand(
     r.seq += 1;
     r.requestId = requestId;
     r.operation = kind;
-    r.updatedAt = new Date().toISOString();
+    r.updatedAt = new Date(services.clock.now()).toISOString();
     r.provisioning = { step: null, steps: [] };
     return r;
   });
   if (!record) throw notFound(`No VM named '${name}'.`);
-  await enqueueOrFail(record);
+  await enqueueOrFail(services, record);
   return record;
 }
 
 /** The record, or 404 (a deleted VM's record is kept, and shown, until its name is reused). */
-export async function getVmOr404(name: string): Promise<VmRecord> {
-  const stored = await getVm(name);
+export async function getVmOr404(services: Services, name: string): Promise<VmRecord> {
+  const stored = await getVm(services, name);
   if (!stored) throw notFound(`No VM named '${name}'.`);
   return stored.record;
 }

@@ -1,28 +1,35 @@
-// The VM status state machine. A command is accepted only from the statuses listed for it (409
-// otherwise); while a command runs the VM sits in its transitional status, so at most one
-// orchestration works on a VM at any time.
+// The VM status state machine, read off the operations table (operations.ts). A command is accepted
+// only from the statuses listed for it (409 otherwise); while a command runs the VM sits in its
+// transitional status, so at most one orchestration works on a VM at any time.
+import {
+  operation,
+  type PendingStatus,
+  STABLE_STATUSES,
+  type StableStatus,
+  VM_COMMANDS,
+  VM_OPERATIONS,
+  type VmCommandKind,
+} from './operations';
 
-export const VM_STATUSES = [
-  'queued',
-  'provisioning',
-  'running',
-  'starting',
-  'stopping',
-  'stopped',
-  'restarting',
-  'deallocating',
-  'deallocated',
-  'deleting',
-  'deleted',
-  'failed',
-] as const;
-export type VmStatus = (typeof VM_STATUSES)[number];
+export { POWER_COMMANDS, type PowerCommand, VM_COMMANDS, type VmCommandKind } from './operations';
 
-export const VM_COMMANDS = ['create', 'delete', 'start', 'stop', 'restart', 'deallocate'] as const;
-export type VmCommandKind = (typeof VM_COMMANDS)[number];
-export type PowerCommand = 'start' | 'stop' | 'restart' | 'deallocate';
+/** A create moves on from `queued` to `provisioning` once its orchestration has begun. */
+const PROVISIONING = 'provisioning';
 
-interface Transition {
+export type VmStatus = StableStatus | PendingStatus | typeof PROVISIONING;
+
+const TRANSITIONAL: readonly VmStatus[] = [
+  ...new Set<VmStatus>([...VM_COMMANDS.map((k) => VM_OPERATIONS[k].pending), PROVISIONING]),
+];
+
+export const VM_STATUSES: readonly VmStatus[] = [
+  VM_OPERATIONS.create.pending,
+  PROVISIONING,
+  ...TRANSITIONAL.filter((s) => s !== VM_OPERATIONS.create.pending && s !== PROVISIONING),
+  ...STABLE_STATUSES,
+];
+
+export interface Transition {
   /** Statuses the command is accepted from. */
   from: readonly VmStatus[];
   /** Status recorded when the command is accepted. */
@@ -31,19 +38,13 @@ interface Transition {
   done: VmStatus;
 }
 
-export const TRANSITIONS: Readonly<Record<VmCommandKind, Transition>> = {
-  // A new record, or a name whose VM was deleted.
-  create: { from: ['deleted'], pending: 'queued', done: 'running' },
-  delete: { from: ['running', 'stopped', 'deallocated', 'failed'], pending: 'deleting', done: 'deleted' },
-  start: { from: ['stopped', 'deallocated'], pending: 'starting', done: 'running' },
-  stop: { from: ['running'], pending: 'stopping', done: 'stopped' },
-  restart: { from: ['running'], pending: 'restarting', done: 'running' },
-  deallocate: { from: ['running', 'stopped'], pending: 'deallocating', done: 'deallocated' },
+export const transition = (command: VmCommandKind): Transition => {
+  const o = operation(command);
+  return { from: o.from, pending: o.pending as VmStatus, done: o.done };
 };
 
 export const canApply = (command: VmCommandKind, status: VmStatus): boolean =>
-  TRANSITIONS[command].from.includes(status);
+  transition(command).from.includes(status);
 
 /** Statuses in which an orchestration is (or is about to be) working on the VM. */
-export const isTransitional = (s: VmStatus): boolean =>
-  ['queued', 'provisioning', 'starting', 'stopping', 'restarting', 'deallocating', 'deleting'].includes(s);
+export const isTransitional = (s: VmStatus): boolean => TRANSITIONAL.includes(s);

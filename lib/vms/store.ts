@@ -6,7 +6,7 @@
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 
 import { AppError, badRequest, conflict, validationFailed } from '../errors';
-import { tableClient } from '../legacy-services';
+import type { Services } from '../services';
 import { isVmName } from './names';
 import type { VmRecord } from './record';
 import { VM_STATUSES, type VmStatus } from './status';
@@ -25,7 +25,7 @@ interface VmEntity {
 
 const statusCode = (e: unknown) => (e as { statusCode?: number }).statusCode;
 
-const table = (): Promise<TableClient> => tableClient(VMS_TABLE);
+const table = (services: Services): Promise<TableClient> => services.table(VMS_TABLE);
 
 const toEntity = (r: VmRecord): VmEntity => ({
   partitionKey: PK,
@@ -41,28 +41,28 @@ export interface StoredVm {
   etag: string;
 }
 
-/** Last record and ETag seen per VM, by table client (a new storage account starts empty). */
-const lastKnown = new WeakMap<TableClient, Map<string, StoredVm>>();
+/** Last record and ETag seen per VM, per app (its Services: one storage account). */
+const LAST_KNOWN = Symbol('vms.lastKnown');
+const lastKnown = (services: Services) => services.state(LAST_KNOWN, () => new Map<string, StoredVm>());
 
-function remember(t: TableClient, record: VmRecord, etag: string | undefined): void {
-  let known = lastKnown.get(t);
-  if (!known) lastKnown.set(t, (known = new Map<string, StoredVm>()));
+function remember(services: Services, record: VmRecord, etag: string | undefined): void {
+  const known = lastKnown(services);
   known.delete(record.name);
   if (etag === undefined) return;
   known.set(record.name, { record: structuredClone(record), etag });
   if (known.size > MAX_KNOWN) known.delete(known.keys().next().value!);
 }
 
-export async function getVm(name: string): Promise<StoredVm | undefined> {
-  const t = await table();
+export async function getVm(services: Services, name: string): Promise<StoredVm | undefined> {
+  const t = await table(services);
   try {
     const e: TableEntityResult<VmEntity> = await t.getEntity<VmEntity>(PK, name);
     const stored = { record: fromEntity(e), etag: e.etag };
-    remember(t, stored.record, stored.etag);
+    remember(services, stored.record, stored.etag);
     return stored;
   } catch (err) {
     if (statusCode(err) === 404) {
-      lastKnown.get(t)?.delete(name);
+      lastKnown(services).delete(name);
       return undefined;
     }
     throw err;
@@ -74,19 +74,20 @@ export async function getVm(name: string): Promise<StoredVm | undefined> {
  * one, guarded by its ETag). 409 otherwise, also when a concurrent request wins the race.
  */
 export async function insertVm(
+  services: Services,
   name: string,
   build: (previous: VmRecord | undefined) => VmRecord,
 ): Promise<VmRecord> {
-  const t = await table();
+  const t = await table(services);
   // A new name is the common case: try to create first, and read only when the name is taken.
   const fresh = build(undefined);
   try {
-    remember(t, fresh, (await t.createEntity(toEntity(fresh))).etag);
+    remember(services, fresh, (await t.createEntity(toEntity(fresh))).etag);
     return fresh;
   } catch (err) {
     if (statusCode(err) !== 409) throw err;
   }
-  const existing = await getVm(name);
+  const existing = await getVm(services, name);
   if (existing && existing.record.status !== 'deleted') {
     throw conflict(`A VM named '${name}' already exists (status ${existing.record.status}).`);
   }
@@ -95,7 +96,7 @@ export async function insertVm(
     const written = existing
       ? await t.updateEntity(toEntity(record), 'Replace', { etag: existing.etag })
       : await t.createEntity(toEntity(record));
-    remember(t, record, written.etag);
+    remember(services, record, written.etag);
   } catch (err) {
     if (statusCode(err) === 409 || statusCode(err) === 412) {
       throw conflict(`A VM named '${name}' already exists.`);
@@ -116,17 +117,18 @@ export class NoChange extends Error {
  * Returns undefined when there is no such VM or `change` threw NoChange.
  */
 export async function updateVm(
+  services: Services,
   name: string,
   change: (current: VmRecord) => VmRecord,
 ): Promise<VmRecord | undefined> {
-  const t = await table();
+  const t = await table(services);
   // A remembered copy is only trusted once its conditional write succeeds: anything it decides (no
   // change, an error) is decided again on a fresh read.
-  let stored: StoredVm | undefined = lastKnown.get(t)?.get(name);
+  let stored: StoredVm | undefined = lastKnown(services).get(name);
   let fresh = false;
   for (let attempt = 0; attempt < MAX_ETAG_RETRIES; attempt++) {
     if (!stored) {
-      stored = await getVm(name);
+      stored = await getVm(services, name);
       fresh = true;
       if (!stored) return undefined;
     }
@@ -143,12 +145,12 @@ export async function updateVm(
     }
     try {
       const written = await t.updateEntity(toEntity(next), 'Replace', { etag: stored.etag });
-      remember(t, next, written.etag);
+      remember(services, next, written.etag);
       return next;
     } catch (err) {
       const code = statusCode(err);
       if (code !== 412 && (fresh || code !== 404)) throw err;
-      lastKnown.get(t)?.delete(name);
+      lastKnown(services).delete(name);
       stored = undefined;
     }
   }
@@ -185,11 +187,14 @@ function decodeCursor(cursor: string): string {
 }
 
 /** One page of records in name order; `next` is an opaque cursor for the following page. */
-export async function listVms(o: ListVmsOptions): Promise<{ items: VmRecord[]; next?: string }> {
+export async function listVms(
+  services: Services,
+  o: ListVmsOptions,
+): Promise<{ items: VmRecord[]; next?: string }> {
   const statuses = o.status ?? [];
   for (const s of statuses) if (!VM_STATUSES.includes(s)) throw badRequest(`Unknown status ${s}`);
   const after = o.cursor ? decodeCursor(o.cursor) : undefined;
-  const t = await table();
+  const t = await table(services);
   const filter = [`PartitionKey eq '${PK}'`];
   if (after) filter.push(`RowKey gt '${after.replaceAll("'", "''")}'`);
   if (statuses.length > 0) filter.push(`(${statuses.map((s) => `status eq '${s}'`).join(' or ')})`);

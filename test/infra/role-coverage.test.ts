@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
+import { OPERATION_RBAC_ACTIONS, VM_COMMANDS, VM_OPERATIONS } from '../../lib/vms/operations';
 import {
   actionsFromOperations,
   checkRoleCoverage,
@@ -71,6 +72,26 @@ describe('provisioning role coverage', () => {
     assert.deepEqual(checkRoleCoverage(extra, used).unused, [
       'Microsoft.Compute/virtualMachines/runCommand/action',
     ]);
+  });
+
+  test('the role grants every ARM action the operations table lists, each operation has its own', () => {
+    assert.deepEqual(checkRoleCoverage(loadRoleActions(), [...OPERATION_RBAC_ACTIONS]).missing, []);
+    for (const kind of VM_COMMANDS) {
+      const op = VM_OPERATIONS[kind];
+      assert.ok(op.rbac.length > 0, kind);
+      if ('vmAction' in op)
+        assert.ok(
+          (op.rbac as readonly string[]).includes(`Microsoft.Compute/virtualMachines/${op.vmAction}/action`),
+          `${kind} lists its VM action`,
+        );
+    }
+    // And the emulator's record of what the app did (the fixture) contains no action the table lacks
+    // but the implied ones (linked access checks, cascade deletes).
+    const implied = new Set(withImpliedActions([...OPERATION_RBAC_ACTIONS]).map((a) => a.toLowerCase()));
+    assert.deepEqual(
+      loadUsedActions().filter((a) => !implied.has(a.toLowerCase())),
+      [],
+    );
   });
 
   test('wildcard role actions are refused', () => {

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { QueueClient } from '@azure/storage-queue';
 
+import { createServices } from '../../lib/services';
 import { enqueueCommand } from '../../lib/vms/commands';
 import { getVm } from '../../lib/vms/store';
 import { eventually } from '../helpers/runtime';
@@ -98,7 +99,7 @@ describe('VM lifecycle through the real path', () => {
         }[]
       ).filter((o) => !o.linked && o.method !== 'GET' && o.path.includes(`-${name}`)).length;
     assert.equal((await t.api('POST', '/api/vms', { name: 'redo1', sshPublicKey: key })).status, 202);
-    const pending = (await getVm('redo1'))!.record;
+    const pending = (await getVm(createServices(process.env), 'redo1'))!.record;
     const command = {
       v: 1 as const,
       name: 'redo1',
@@ -106,12 +107,12 @@ describe('VM lifecycle through the real path', () => {
       seq: pending.seq,
       requestId: pending.requestId,
     };
-    await enqueueCommand(command); // delivered again while the first is being handled
+    await enqueueCommand(createServices(process.env), command); // delivered again while the first is being handled
     const running = await t.waitForStatus('redo1', 'running');
     const writes = await writesFor('redo1');
     assert.equal(writes, 6, 'one PUT per resource');
 
-    await enqueueCommand(command); // and again once it is done
+    await enqueueCommand(createServices(process.env), command); // and again once it is done
     const queue = new QueueClient(t.rt.storageConnectionString, 'vm-commands');
     await eventually(async () => (await queue.getProperties()).approximateMessagesCount === 0);
     await new Promise((r) => setTimeout(r, 300)); // a (wrong) second orchestration would have started
@@ -138,10 +139,45 @@ describe('VM lifecycle through the real path', () => {
     assert.equal((await t.api('POST', '/api/vms/web1/deallocate')).status, 202);
     await t.waitForStatus('web1', 'deallocated');
     assert.equal((await t.api('POST', '/api/vms/web1/restart')).status, 409, 'restart a deallocated VM');
+    const refused = await t.api('POST', '/api/vms/web1/redeploy');
+    assert.equal(refused.status, 409, 'redeploy a deallocated VM');
+    assert.match(refused.body.detail, /allowed from: running, stopped/);
     assert.equal((await t.api('POST', '/api/vms/web1/start')).status, 202);
     const vm = await t.waitForStatus('web1', 'running');
     assert.ok(vm.publicIp);
     assert.equal((await t.api('POST', '/api/vms/nope/start')).status, 404);
+  });
+
+  test('redeploy: the VM moves to another host and runs again with its addresses; events say so', async () => {
+    const before = (await t.api('GET', '/api/vms/web1')).body;
+    assert.equal(before.status, 'running');
+    const redeploy = await t.api('POST', '/api/vms/web1/redeploy');
+    assert.equal(redeploy.status, 202, JSON.stringify(redeploy.body));
+    assert.equal(redeploy.body.status, 'redeploying');
+    assert.equal(redeploy.body.operation.name, 'redeploy');
+    assert.equal((await t.api('POST', '/api/vms/web1/stop')).status, 409, 'stop while redeploying');
+    const vm = await t.waitForStatus('web1', 'running');
+    assert.equal(vm.operation.name, 'redeploy');
+    assert.deepEqual(
+      vm.provisioning.steps.map((s: { name: string; status: string }) => [s.name, s.status]),
+      [['redeploy', 'succeeded']],
+    );
+    assert.equal(vm.publicIp, before.publicIp);
+    assert.equal(vm.privateIp, before.privateIp);
+    const ops = (await t.emulator('GET', '/_emulator/operations')).body.value as { rbacAction?: string }[];
+    assert.ok(
+      ops.some((o) => o.rbacAction === 'Microsoft.Compute/virtualMachines/redeploy/action'),
+      'ARM was asked to redeploy',
+    );
+    const events = (await t.api('GET', '/api/events?limit=1000')).body as {
+      type: string;
+      subject: string;
+      data: { command?: string; status?: string };
+    }[];
+    const mine = events.filter((e) => e.subject === 'web1');
+    const power = mine.filter((e) => e.data.command === 'redeploy');
+    assert.equal(power.length, 1, JSON.stringify(mine.map((e) => e.type)));
+    assert.equal(power[0]!.data.status, 'running');
   });
 
   test('delete removes the VM and everything created for it', async () => {

@@ -4,19 +4,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { resetLegacyServices } from '../../lib/legacy-services';
 import { type LroStatus, pollOnce } from '../../lib/provisioning/lro';
 import * as steps from '../../lib/provisioning/steps';
+import { createServices, type Services } from '../../lib/services';
 import type { VmSpec } from '../../lib/vms/record';
 import { type Harness, LOC, sshPublicKey, startHarness, SUB } from '../arm/helpers';
 
 let h: Harness;
-const saved = { ...process.env };
+let services: Services;
 
 before(async () => {
   // Over a second: the SDK's first poll does not see the end, so pollOnce resumes and finishes.
   h = await startHarness({ lroMs: 1200, publicIpDelayMs: 100 });
-  Object.assign(process.env, {
+  services = createServices({
     AzureWebJobsStorage: 'UseDevelopmentStorage=true',
     AZURE_SUBSCRIPTION_ID: SUB,
     AZURE_ARM_ENDPOINT: h.arm.endpoint,
@@ -25,14 +25,10 @@ before(async () => {
     PUBLIC_BASE_URL: 'http://127.0.0.1:7071',
     VM_SSH_SOURCE_CIDR: '203.0.113.0/24',
   });
-  resetLegacyServices();
 });
 
 after(async () => {
   await h.dispose();
-  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-  Object.assign(process.env, saved);
-  resetLegacyServices();
 });
 
 const spec = (name: string): VmSpec => ({
@@ -54,36 +50,49 @@ async function settle(first: LroStatus): Promise<LroStatus & { polls: number }> 
   let polls = 0;
   while (s.status === 'running') {
     await new Promise((r) => setTimeout(r, s.status === 'running' ? s.retryAfterMs : 0));
-    s = await pollOnce(s.kind, s.target, s.state);
+    s = await pollOnce(services, s.kind, s.target, s.state);
     polls++;
   }
   return { ...s, polls };
 }
 
 describe('ARM steps', () => {
-  test('create, power off, start, delete', async () => {
+  test('create, power off, start, redeploy, delete', async () => {
     const s = spec('probe1');
-    await steps.ensureResourceGroup(s);
+    await steps.ensureResourceGroup(services, s);
     const net = await Promise.all([
-      steps.beginVirtualNetwork(s),
-      steps.beginNetworkSecurityGroup(s),
-      steps.beginPublicIp(s),
+      steps.beginVirtualNetwork(services, s),
+      steps.beginNetworkSecurityGroup(services, s),
+      steps.beginPublicIp(services, s),
     ]);
     for (const r of await Promise.all(net.map(settle))) assert.equal(r.status, 'succeeded');
-    assert.equal((await settle(await steps.beginNetworkInterface(s))).status, 'succeeded');
-    const vmBegin = await steps.beginVirtualMachine(s, Buffer.from('#cloud-config\n').toString('base64'));
+    assert.equal((await settle(await steps.beginNetworkInterface(services, s))).status, 'succeeded');
+    const vmBegin = await steps.beginVirtualMachine(
+      services,
+      s,
+      Buffer.from('#cloud-config\n').toString('base64'),
+    );
     assert.equal(vmBegin.status, 'running');
     const vm = await settle(vmBegin);
     assert.equal(vm.status, 'succeeded', JSON.stringify(vm));
-    const ips = await steps.readAddresses(s);
+    const ips = await steps.readAddresses(services, s);
     assert.match(String(ips.privateIp), /^10\.0\.0\.\d+$/);
-    const off = await settle(await steps.beginPowerOperation(s, 'powerOff'));
+    const off = await settle(await steps.beginVmAction(services, s, 'powerOff'));
     assert.equal(off.status, 'succeeded');
-    assert.equal((await settle(await steps.beginPowerOperation(s, 'start'))).status, 'succeeded');
-    const del = await settle(await steps.beginDeleteResourceGroup(s));
+    assert.equal((await settle(await steps.beginVmAction(services, s, 'start'))).status, 'succeeded');
+    // Redeploy powers the VM back on on its new host, whatever its power state was.
+    assert.equal((await settle(await steps.beginVmAction(services, s, 'powerOff'))).status, 'succeeded');
+    assert.equal((await settle(await steps.beginVmAction(services, s, 'redeploy'))).status, 'succeeded');
+    const { compute } = await services.arm();
+    const view = await compute.virtualMachines.instanceView(s.resourceGroup, s.name);
+    assert.ok(
+      view.statuses?.some((x) => x.code === 'PowerState/running'),
+      JSON.stringify(view.statuses),
+    );
+    const del = await settle(await steps.beginDeleteResourceGroup(services, s));
     assert.equal(del.status, 'succeeded');
     assert.equal(
-      (await steps.beginDeleteResourceGroup(s)).status,
+      (await steps.beginDeleteResourceGroup(services, s)).status,
       'succeeded',
       'deleting a gone group is done',
     );
@@ -91,10 +100,12 @@ describe('ARM steps', () => {
 
   test('a begin sends its one request: no immediate poll, no poll in the background', async () => {
     const s = spec('probe3');
-    await steps.ensureResourceGroup(s);
+    await steps.ensureResourceGroup(services, s);
     let before = (await operations()).length;
     const network = await Promise.all(
-      [steps.beginVirtualNetwork, steps.beginNetworkSecurityGroup, steps.beginPublicIp].map((b) => b(s)),
+      [steps.beginVirtualNetwork, steps.beginNetworkSecurityGroup, steps.beginPublicIp].map((b) =>
+        b(services, s),
+      ),
     );
     // core-lro 2 polls once inside a begin: answered in-process, ARM sees only the PUTs.
     assert.deepEqual(
@@ -109,10 +120,10 @@ describe('ARM steps', () => {
       assert.equal(r.status, 'succeeded');
       assert.equal(r.polls, 1);
     }
-    assert.equal((await settle(await steps.beginNetworkInterface(s))).status, 'succeeded');
+    assert.equal((await settle(await steps.beginNetworkInterface(services, s))).status, 'succeeded');
     for (const begin of [
-      () => steps.beginVirtualMachine(s, ''),
-      () => steps.beginPowerOperation(s, 'restart'),
+      () => steps.beginVirtualMachine(services, s, ''),
+      () => steps.beginVmAction(services, s, 'restart'),
     ]) {
       const begun = await begin();
       assert.equal(begun.status, 'running');
@@ -128,16 +139,16 @@ describe('ARM steps', () => {
 
   test('AllocationFailed ends the VM operation as failed with the ARM code', async () => {
     const s = spec('probe2');
-    await steps.ensureResourceGroup(s);
+    await steps.ensureResourceGroup(services, s);
     for (const b of [steps.beginVirtualNetwork, steps.beginNetworkSecurityGroup, steps.beginPublicIp])
-      assert.equal((await settle(await b(s))).status, 'succeeded');
-    assert.equal((await settle(await steps.beginNetworkInterface(s))).status, 'succeeded');
+      assert.equal((await settle(await b(services, s))).status, 'succeeded');
+    assert.equal((await settle(await steps.beginNetworkInterface(services, s))).status, 'succeeded');
     const r = await settle(
       await (async () => {
         await setFaults([
           { kind: 'allocationFailed', resourceType: 'Microsoft.Compute/virtualMachines', count: 1 },
         ]);
-        return steps.beginVirtualMachine(s, '');
+        return steps.beginVirtualMachine(services, s, '');
       })(),
     );
     assert.equal(r.status, 'failed');

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { toRecord } from '../../lib/journal/entry';
 import type { RawEntry } from '../../lib/journal/fields';
 import { writeRecords } from '../../lib/journal/table-store';
+import { createServices } from '../../lib/services';
 import { getVm, updateVm } from '../../lib/vms/store';
 import { addVmRecord } from '../helpers/vm-record';
 import { startStorage, useStorage } from '../journal/helpers';
@@ -72,12 +73,15 @@ describe('conflict resolution that does not converge', () => {
       (req) => (req.method === 'PUT' && /\/vms\(/.test(req.url ?? '') ? 412 : undefined),
       async () => {
         await assert.rejects(
-          updateVm('contended', (r) => ({ ...r, updatedAt: new Date().toISOString() })),
+          updateVm(createServices(process.env), 'contended', (r) => ({
+            ...r,
+            updatedAt: new Date().toISOString(),
+          })),
           (e: Thrown) => isBusy(e),
         );
       },
     );
-    assert.equal((await getVm('contended'))?.record.name, 'contended');
+    assert.equal((await getVm(createServices(process.env), 'contended'))?.record.name, 'contended');
   });
 
   it('journal rows whose creation conflicts on every round: 503 with Retry-After', async () => {

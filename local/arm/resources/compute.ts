@@ -1,5 +1,5 @@
 // Microsoft.Compute: virtual machines (PUT validated as ARM does, provisioningState Creating →
-// Succeeded, instance view with PowerState/*, start/powerOff/deallocate/restart as LROs, DELETE with the
+// Succeeded, instance view with PowerState/*, start/powerOff/deallocate/restart/redeploy as LROs, DELETE with the
 // deleteOptions of the OS disk, NICs and their public IPs) and the managed OS disks they create.
 import { randomBytes, randomUUID } from 'node:crypto';
 
@@ -408,6 +408,8 @@ const virtualMachines: ResourceType = {
         ? undefined
         : `Operation 'restart' is not allowed on VM '${vm.name}' since the VM is ${String(vm.internal.power)}.`,
     ),
+    // Shut down, moved to another host, powered on: the guest boots again, whatever its power state.
+    redeploy: powerAction('redeploy', 'starting', 'running', 'reboot'),
   },
   views: {
     instanceview: { name: 'instanceView', get: (ctx, vm) => ({ status: 200, body: instanceView(ctx, vm) }) },
