@@ -27,10 +27,16 @@ export interface VmData {
   provisioning?: { step: string | null; error?: { code: string; message: string; step?: string } };
 }
 
-/** The id to watch after: the newest event now (undefined when there is none). */
-export async function latestEventId(ctx: Ctx): Promise<string | undefined> {
+/** Before every event id: watching after it replays the log from its start. */
+export const BEFORE_ALL_EVENTS = '0000000000000-000000-000000';
+
+/**
+ * The id to watch after: the newest event now, or, with an empty log, the start of the log (a watch with
+ * no `after` starts at the newest event when it connects, and would miss those appended before that).
+ */
+export async function latestEventId(ctx: Ctx): Promise<string> {
   const res = await ctx.client.request('GET', '/api/events/range');
-  if (res.status === 204) return undefined;
+  if (res.status === 204) return BEFORE_ALL_EVENTS;
   return ((await res.json()) as { latest: string }).latest;
 }
 

@@ -60,8 +60,9 @@ export function renderEvents(view: HTMLElement, signal: AbortSignal): void {
     .then((list) => {
       events.push(...list);
       tbody.append(...[...list].reverse().map(row));
-      const last = list.at(-1)?.id;
-      void stream(`/events?watch=true${last ? `&after=${last}` : ''}`, signal, {
+      // An empty log: watch from its start, or an event appended before the watch connects is missed.
+      const last = list.at(-1)?.id ?? '0000000000000-000000-000000';
+      void stream(`/events?watch=true&after=${last}`, signal, {
         onState: (s) => (live.textContent = s === 'open' ? 'live' : 'reconnecting…'),
         onError: (e) => (live.textContent = `live updates off: ${e.message}`),
         onEvent: (m) => {
