@@ -302,8 +302,12 @@ async function readRange(
   if (packed) scanned = scanned.sort(byOffset); // packs of different requests may interleave
   if (!q.grep) return { rows: scanned, scanned, more };
   const rows: Row[] = [];
-  for (const row of scanned)
-    if (matchesGrep(await decodeRow(table, vm, row, stats, true), q.grep)) rows.push(row);
+  for (const row of scanned) {
+    let e = await decodeRow(table, vm, row, stats, true);
+    // A large entry's message is in its overflow rows: read them before matching (rare).
+    if (pendingOverflow.has(e) && matchesGrep(e, q.grep)) e = await completeOverflow(table, vm, e, stats);
+    if (matchesGrep(e, q.grep)) rows.push(row);
+  }
   return { rows, scanned, more };
 }
 

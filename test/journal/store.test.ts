@@ -275,6 +275,25 @@ describe('journal store and query (Azurite)', () => {
     assert.equal((await run('unit=foo\\x2dbar.service')).length, 1);
   });
 
+  it('grep applies to large (overflow) entries in both orders, of the VM and of their unit', async () => {
+    // The two big.service entries are stored in overflow rows; neither contains "reboot" or "ü" + "x".
+    for (const order of ['asc', 'desc'])
+      for (const unit of ['', '&unit=big.service&unit=nginx.service']) {
+        const found = await run(`order=${order}&grep=reboot${unit}`);
+        assert.deepEqual(
+          found.map((e) => String(toApiEntry(e).message).slice(0, 20)),
+          ['after reboot'],
+          `${order}${unit}`,
+        );
+      }
+    // And a large entry that does match is found, complete.
+    const big = await run('order=desc&grep=xxxxxxxx&limit=5');
+    assert.deepEqual(
+      big.map((e) => (toApiEntry(e).message as string).length),
+      [100 * 1024],
+    );
+  });
+
   it('pages with cursors in both orders', async () => {
     for (const order of ['asc', 'desc']) {
       const all = await run(`order=${order}&limit=1000`);
