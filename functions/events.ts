@@ -11,8 +11,9 @@ import { withProblems } from '../lib/http/problem';
 import { parseLimit, rejectUnknownQuery } from '../lib/http/query';
 import { SSE_HEADERS, sseStream } from '../lib/http/sse';
 import { getConfig } from '../lib/legacy-services';
+import { services } from './services';
 
-watchDisconnects();
+watchDisconnects(services);
 
 function eventsQuery(q: URLSearchParams) {
   const errors: { field: string; message: string }[] = [];
@@ -37,11 +38,11 @@ export async function listEventsRoute(req: HttpRequest, ctx: InvocationContext):
       throw validationFailed([{ field: 'header.Last-Event-ID', message: 'an event id' }]);
     }
     const after = lastEventId ?? q.after;
-    const abortSignal = disconnectSignal(ctx.invocationId);
+    const abortSignal = disconnectSignal(services, ctx.invocationId);
     return {
       status: 200,
       headers: { ...SSE_HEADERS },
-      body: sseStream((w) => watchEvents(w, after ? { after } : {}), {
+      body: sseStream(services, (w) => watchEvents(w, after ? { after } : {}), {
         ...(abortSignal ? { abortSignal } : {}),
         logError: (m) => ctx.error(m),
       }),

@@ -18,6 +18,7 @@ import { forgetLiveVm } from '../lib/vms/exists';
 import { applyProgress, type ProgressEvent, type ProgressUpdate } from '../lib/vms/progress';
 import type { ArmErrorInfo, Provisioning, ProvisioningStep, VmSpec } from '../lib/vms/record';
 import { type PowerCommand, TRANSITIONS, type VmCommandKind, type VmStatus } from '../lib/vms/status';
+import { services } from './services';
 
 export const ORCH_PROVISION = 'vmProvision';
 export const ORCH_DELETE = 'vmDelete';
@@ -544,7 +545,7 @@ async function beginOperation(step: BeginStep, spec: VmSpec, seq: number | undef
       // One token per create operation (keyed by its seq): a retried begin, say after ARM accepted the
       // PUT but its answer was lost, sends byte-identical customData, which ARM cannot change.
       if (seq === undefined) throw new Error('the virtualMachine step is begun with its progress write');
-      const token = await issueIngestToken(spec.name, seq);
+      const token = await issueIngestToken(services, spec.name, seq);
       const base = getConfig().PUBLIC_BASE_URL.replace(/\/+$/, '');
       const cloudInit = renderCloudInit({
         vmName: spec.name,
@@ -587,7 +588,7 @@ type AddressesResult = arm.Addresses & { finished: boolean };
 async function addressesActivity(input: unknown): Promise<AddressesResult> {
   const { spec, progress, finish } = input as AddressesInput;
   // ARM has created the VM: its PUT is never sent again, so the issued token need not be kept.
-  const [a] = await Promise.all([arm.readAddresses(spec), dropIssuedToken(spec.name)]);
+  const [a] = await Promise.all([arm.readAddresses(spec), dropIssuedToken(services, spec.name)]);
   if (!a.publicIp || !a.privateIp) {
     await applyProgress(progress);
     return { ...a, finished: false };
@@ -634,10 +635,12 @@ df.app.activity(ACT_BEGIN, { handler: beginActivity });
 df.app.activity(ACT_POLL, { handler: pollActivity });
 df.app.activity(ACT_ADDRESSES, { handler: addressesActivity });
 df.app.activity(ACT_READ_ADDRESSES, { handler: (input: unknown) => arm.readAddresses(input as VmSpec) });
-df.app.activity(ACT_FORGET_TOKEN, { handler: (input: unknown) => deleteIngestToken(String(input)) });
+df.app.activity(ACT_FORGET_TOKEN, {
+  handler: (input: unknown) => deleteIngestToken(services, String(input)),
+});
 df.app.activity(ACT_FORGET_JOURNAL, {
   handler: async (input: unknown) => {
     forgetLiveVm(String(input));
-    return deleteJournal(String(input));
+    return deleteJournal(services, String(input));
   },
 });

@@ -13,6 +13,7 @@ import { toApiVm, type VmRecord } from '../lib/vms/record';
 import { createVm, getVmOr404, requestCommand } from '../lib/vms/service';
 import type { PowerCommand } from '../lib/vms/status';
 import { listVms } from '../lib/vms/store';
+import { services } from './services';
 
 const vmPath = (name: string) => `/api/vms/${name}`;
 
@@ -84,7 +85,7 @@ export async function rotateIngestTokenRoute(req: HttpRequest): Promise<HttpResp
   const vm = await getVmOr404(name);
   if (vm.status === 'deleted' || vm.status === 'deleting') throw notFound(`No VM named '${name}'.`);
   if (vm.status === 'failed') throw conflict(`The VM '${name}' failed to provision; it has no ingest token.`);
-  const { token, previousValidUntil } = await beginTokenRotation(name);
+  const { token, previousValidUntil } = await beginTokenRotation(services, name);
   const base = getConfig().PUBLIC_BASE_URL.replace(/\/+$/, '');
   return {
     status: 200,

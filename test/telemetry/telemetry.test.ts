@@ -11,7 +11,7 @@ import { rotateIngestToken } from '../../lib/ingest-token';
 import { METRIC } from '../../lib/telemetry/metrics';
 import { eventually } from '../helpers/runtime';
 import { addVmRecord } from '../helpers/vm-record';
-import { useStorage } from '../journal/helpers';
+import { storageServices, useStorage } from '../journal/helpers';
 import { sshPublicKey, startVmRuntime, type VmTestRuntime } from '../vms/helpers';
 
 /** A reader the test collects from when it wants to (no export interval). */
@@ -137,7 +137,7 @@ describe('telemetry', () => {
   test('ingestion metrics: accepted, duplicates, refused; no token or key in any span', async () => {
     const vm = 'otel-ingest';
     await addVmRecord(vm); // the journal's routes answer 404 for a VM that does not exist
-    const token = await rotateIngestToken(vm);
+    const token = await rotateIngestToken(storageServices(), vm);
     const before = {
       accepted: await sum(METRIC.entries, { 'vmjournal.outcome': 'accepted' }),
       duplicate: await sum(METRIC.entries, { 'vmjournal.outcome': 'duplicate' }),

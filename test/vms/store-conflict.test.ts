@@ -11,7 +11,7 @@ import type { RawEntry } from '../../lib/journal/fields';
 import { writeRecords } from '../../lib/journal/table-store';
 import { getVm, updateVm } from '../../lib/vms/store';
 import { addVmRecord } from '../helpers/vm-record';
-import { startStorage, useStorage } from '../journal/helpers';
+import { startStorage, storageServices, useStorage } from '../journal/helpers';
 
 interface Thrown {
   status?: number;
@@ -91,7 +91,8 @@ describe('conflict resolution that does not converge', () => {
     // Every create conflicts, and the lookup that follows finds nothing.
     await withConflicts(
       (req) => (req.method === 'POST' && !/\/Tables/.test(req.url ?? '') ? 409 : undefined),
-      () => assert.rejects(writeRecords('vm-c', [toRecord(raw, 0)]), (e: Thrown) => isBusy(e)),
+      () =>
+        assert.rejects(writeRecords(storageServices(), 'vm-c', [toRecord(raw, 0)]), (e: Thrown) => isBusy(e)),
     );
   });
 });

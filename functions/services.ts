@@ -1,0 +1,3 @@
+import { createServices } from '../lib/services';
+
+export const services = createServices(process.env);
