@@ -74,4 +74,18 @@ describe('SSE stream', () => {
     await Promise.all(bodies.map((b) => b.cancel()));
     assert.equal(openSseStreams(services), base);
   });
+
+  it('counts the streams of each app apart (two Services in one process)', async () => {
+    const other = createServices({});
+    const stop = new AbortController();
+    const body = sseStream(
+      other,
+      () => new Promise<void>((r) => stop.signal.addEventListener('abort', () => r())),
+    );
+    assert.equal(openSseStreams(other), 1);
+    assert.equal(openSseStreams(createServices({})), 0);
+    stop.abort();
+    await readAll(body);
+    assert.equal(openSseStreams(other), 0);
+  });
 });
