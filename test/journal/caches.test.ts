@@ -8,15 +8,15 @@ import type { RawEntry } from '../../lib/journal/fields';
 import { cachedIndexCount, MAX_CACHED_INDEXES, readIndex, updateIndexes } from '../../lib/journal/indexes';
 import { writeRecords } from '../../lib/journal/table-store';
 import type { Services } from '../../lib/services';
-import { startStorage } from './helpers';
+import { startAzurite } from './helpers';
 
 /** The app under test (built per file on its storage). */
 let services: Services;
 
 describe('index caches', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
     services = storage.services;
   });
   after(async () => {

@@ -15,7 +15,7 @@ import type { JournalQuery } from '../../lib/journal/query';
 import { writeRecords } from '../../lib/journal/table-store';
 import type { Services } from '../../lib/services';
 import { eventually } from '../helpers/runtime';
-import { servicesFor, startStorage } from './helpers';
+import { servicesFor, startAzurite } from './helpers';
 
 /** The app under test (built per file on its storage). */
 let services: Services;
@@ -66,13 +66,13 @@ function tail(vm: string, q: Partial<JournalQuery>) {
 }
 
 describe('live tail', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   let proxy: Server;
   /** Rows returned by table queries of journal tables, per request. */
   const rows: number[] = [];
 
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
     services = storage.services;
     const tablePort = Number(/TableEndpoint=http:\/\/127\.0\.0\.1:(\d+)/.exec(storage.connectionString)![1]);
     proxy = createServer((req, res) => {

@@ -14,7 +14,7 @@ import { readIndex, updateIndexes } from '../../lib/journal/indexes';
 import { queryJournal } from '../../lib/journal/query';
 import { writeRecords } from '../../lib/journal/table-store';
 import type { Services } from '../../lib/services';
-import { startStorage } from './helpers';
+import { startAzurite } from './helpers';
 
 /** The app under test (built per file on its storage). */
 let services: Services;
@@ -47,9 +47,9 @@ async function put(vm: string, times: number[], big = false): Promise<void> {
 }
 
 describe('deleting a VM journal', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
     services = storage.services;
   });
   after(async () => {

@@ -37,12 +37,10 @@ export interface TestStorage {
   dispose: () => Promise<void>;
 }
 
-/** An in-memory Azurite for one test file. It also becomes process.env's storage (useStorage) for the
- * code that still reads the process-wide Services (lib/vms until it takes a Services). */
-export async function startStorage(): Promise<TestStorage> {
+/** An in-memory Azurite for one test file, with a Services on it (nothing written to process.env). */
+export async function startAzurite(): Promise<TestStorage> {
   const dir = mkdtempSync(join(tmpdir(), 'journal-test-'));
   const az = await Azurite.start({ dataDir: dir, ports: 'free', inMemory: true });
-  useStorage(az.connectionString);
   return {
     connectionString: az.connectionString,
     services: servicesFor(az.connectionString),
@@ -51,6 +49,14 @@ export async function startStorage(): Promise<TestStorage> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** TRANSITIONAL: startAzurite, also made process.env's storage (useStorage) for the code that still
+ * reads the process-wide Services (lib/vms until it takes a Services: addVmRecord, requireLiveVm). */
+export async function startStorage(): Promise<TestStorage> {
+  const storage = await startAzurite();
+  useStorage(storage.connectionString);
+  return storage;
 }
 
 let lastUsed: Services | undefined;

@@ -27,7 +27,7 @@ import {
   exportFormat,
   type Fields,
   servicesFor,
-  startStorage,
+  startAzurite,
   useStorage,
 } from './helpers';
 
@@ -51,9 +51,9 @@ const json = (fields: Fields) =>
   JSON.stringify(Object.fromEntries(fields.map(([k, v]) => [k, typeof v === 'string' ? v : [...v]])));
 
 describe('ingestion limits: nothing journald produces stalls it', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
     services = storage.services;
   });
   after(async () => {

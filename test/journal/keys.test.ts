@@ -12,7 +12,7 @@ import { escapeKeyPart, indexPartition, unitPartition } from '../../lib/journal/
 import { parseJournalQuery } from '../../lib/journal/params';
 import { queryJournal } from '../../lib/journal/query';
 import type { Services } from '../../lib/services';
-import { BOOT_A, startStorage } from './helpers';
+import { BOOT_A, startAzurite } from './helpers';
 
 /** The app under test (built per file on its storage). */
 let services: Services;
@@ -57,10 +57,10 @@ describe('journal keys', () => {
   });
 
   describe('on the local storage (Azurite with the key check)', () => {
-    let storage: Awaited<ReturnType<typeof startStorage>>;
+    let storage: Awaited<ReturnType<typeof startAzurite>>;
     let table: TableClient;
     before(async () => {
-      storage = await startStorage();
+      storage = await startAzurite();
       services = storage.services;
       table = TableClient.fromConnectionString(storage.connectionString, 'keycheck', {
         allowInsecureConnection: true,

@@ -12,7 +12,7 @@ import { forgetIndexes, updateIndexes } from '../../lib/journal/indexes';
 import { forgetQueryHints, type JournalQuery, queryJournal } from '../../lib/journal/query';
 import { writeRecords } from '../../lib/journal/table-store';
 import type { Services } from '../../lib/services';
-import { servicesFor, startStorage } from './helpers';
+import { servicesFor, startAzurite } from './helpers';
 
 const DAY_US = 86_400_000_000;
 const TODAY = bucketStart('20231114');
@@ -59,13 +59,13 @@ async function load(unit: string, n: number, from: number, to: number): Promise<
 }
 
 describe('newest-N query: requests on a cold and a warm instance', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   let proxy: Server;
   const seen: string[] = [];
   const times: Record<string, number[]> = {};
 
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
     services = storage.services;
     const tablePort = Number(/TableEndpoint=http:\/\/127\.0\.0\.1:(\d+)/.exec(storage.connectionString)![1]);
     proxy = createServer((req, res) => {

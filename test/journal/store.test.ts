@@ -25,7 +25,7 @@ import {
   journalctl,
   makeJournalFile,
   sampleEntries,
-  startStorage,
+  startAzurite,
 } from './helpers';
 
 /** The app under test (built per file on its storage). */
@@ -35,13 +35,13 @@ const START = 1_700_000_000_000_000;
 const NOW_MS = START / 1000 + 100_000;
 
 describe('journal store and query (Azurite)', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   let dir: string;
   let file: string;
   const vm = 'vm-store';
 
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
     services = storage.services;
     dir = mkdtempSync(join(tmpdir(), 'journal-store-'));
     file = makeJournalFile(dir, sampleEntries(START, { big: true }));

@@ -15,16 +15,16 @@ import {
   verifyIngestToken,
 } from '../../lib/ingest-token';
 import { type Services, systemClock } from '../../lib/services';
-import { servicesFor, startStorage } from '../journal/helpers';
+import { servicesFor, startAzurite } from '../journal/helpers';
 
 let services: Services;
 const rowOf = async (vm: string) =>
   (await services.table('ingesttokens')).getEntity<Record<string, unknown>>(vm, '').catch(() => undefined);
 
 describe('ingest token lifecycle (Azurite)', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
     services = storage.services;
   });
   /** The app with its clock stopped at `ms`. */

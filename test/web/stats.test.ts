@@ -9,7 +9,7 @@ import { readIndex } from '../../lib/journal/indexes';
 import { ingestBody } from '../../lib/journal/ingest';
 import { parseStatsQuery, readStats, STATS_MAX_UNITS } from '../../lib/journal/stats';
 import type { Services } from '../../lib/services';
-import { chunksOf, startStorage } from '../journal/helpers';
+import { chunksOf, startAzurite } from '../journal/helpers';
 
 /** The app under test (built per file on its storage). */
 let services: Services;
@@ -70,9 +70,9 @@ function fieldOf(fn: () => unknown): string | undefined {
 }
 
 describe('journal stats counters', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
     services = storage.services;
     // Two requests, so hour rows are created and then updated (ETag path).
     await ingest('vm-stats', ndjson(lines.slice(0, 70)));
