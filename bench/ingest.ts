@@ -5,7 +5,7 @@
 // INTERLEAVED in rounds, the order rotated each round, so that every path writes into partitions and a
 // day table of the same sizes (Azurite's write cost grows with the size of the partition written, see
 // the README): after round r every VM holds r × BENCH_ROUND_ENTRIES entries.
-//  (a) raw: the same entities (unit copies + whole-VM view packs) written from this process with writeRecords(services)
+//  (a) raw: the same entities (unit copies + whole-VM view packs) written from this process with writeRecords()
 //      (entity-group transactions of ≤ 100), no HTTP, no parsing, no index: the physical limit here;
 //  (b) http: NDJSON bodies of BENCH_BODY_ENTRIES POSTed to /api/vms/{name}/journal (token, parse, unit
 //      copies and VM view, index update), the same 4 in flight as (a);

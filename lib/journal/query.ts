@@ -1,10 +1,11 @@
 // journalctl-style reads. Each query reads only the partitions it needs: `vm|unit` per requested unit,
 // else the whole-VM copy `vm|`, in the bucket tables its time range covers, newest first for `desc`.
-// Filters run in the service where Table queries can express them (time range via RowKey, priority
-// `p le N`, boot `b eq id`); `grep` runs here on the message.
+// What to read is planned without I/O (query-plan.ts: range, days, partitions, filters); this module
+// reads. Filters run in the service where Table queries can express them (time range via RowKey,
+// priority `p le N`, boot `b eq id`); `grep` runs here on the complete message.
 // Table queries return RowKeys ascending only, so `desc` walks the day tables newest first and stops as
 // soon as it has enough; in each it reads a window just below the upper bound, sized from the density
-// this process saw in its last read of that partition (≈ 1.5× the rows it needs), widening if that was
+// this app instance saw in its last read of that partition (≈ 1.5× the rows it needs), widening if that was
 // too few. With nothing learned yet (a cold instance) it reads the day's first page of 1000: that is the
 // whole answer for a unit with ≤ 1000 entries that day; for a busier one it then reads that day's index
 // row of the unit (one point read) to place and size one window. So the common newest-N query is one
