@@ -14,8 +14,12 @@ import { gzipSync } from 'node:zlib';
 
 import { rotateIngestToken } from '../lib/ingest-token';
 import { ingestBody } from '../lib/journal/ingest';
+import type { Services } from '../lib/services';
 import { LocalRuntime } from '../local/runtime';
 import { openStream, useStorage } from '../test/journal/helpers';
+
+/** The app's Services on the runtime's storage (for the tokens it mints). */
+let services: Services;
 
 const VMS = Number(process.env.BENCH_VMS ?? 40);
 const RATE = Number(process.env.BENCH_RATE ?? 10);
@@ -64,7 +68,11 @@ async function transactionsPerChunk(units: number): Promise<number> {
   const body = Array.from({ length: RATE }, (_, i) =>
     entry(vm, i, UNITS.concat(Array.from({ length: 10 }, (_, k) => `extra${k}.service`)).slice(0, units)),
   ).join('\n');
-  const r = await ingestBody(vm, once(Buffer.from(body)), { format: 'json', gzip: false, mode: 'streaming' });
+  const r = await ingestBody(services, vm, once(Buffer.from(body)), {
+    format: 'json',
+    gzip: false,
+    mode: 'streaming',
+  });
   return r.transactions;
 }
 
@@ -82,11 +90,13 @@ async function main(): Promise<void> {
     },
   });
   try {
-    useStorage(rt.storageConnectionString);
+    services = useStorage(rt.storageConnectionString);
     const vms = Array.from({ length: VMS }, (_, i) => `cap-${i}`);
-    const tokens = await Promise.all(vms.map((vm) => rotateIngestToken(vm)));
+    const tokens = await Promise.all(vms.map((vm) => rotateIngestToken(services, vm)));
     // Warm-up: tables of the day and the app's code paths.
-    await stream(rt.baseUrl, 'cap-warm', await rotateIngestToken('cap-warm')).catch(() => undefined);
+    await stream(rt.baseUrl, 'cap-warm', await rotateIngestToken(services, 'cap-warm')).catch(
+      () => undefined,
+    );
     const az0 = cpuMs(rt.azurite.pid);
     const own0 = process.cpuUsage();
     const started = performance.now();

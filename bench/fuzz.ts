@@ -44,13 +44,13 @@ async function run(target: string, total: number, property: () => fc.IAsyncPrope
 async function main(): Promise<void> {
   const storage = await startStorage();
   try {
-    await seedFuzzJournal('fuzz-vm', 50, 3, 4);
+    await seedFuzzJournal(storage.services, 'fuzz-vm', 50, 3, 4);
 
     console.log(`fuzz: first seed ${FIRST_SEED}, ${PER_PARSER} cases per parser, ${QUERIES} queries`);
     const results: Outcome[] = [];
     for (const format of ['json', 'ndjson', 'export'] as const)
       results.push(await run(`${format} body`, PER_PARSER, () => bodyProperty(format)));
-    results.push(await run('query parameters', QUERIES, () => queryProperty('fuzz-vm')));
+    results.push(await run('query parameters', QUERIES, () => queryProperty(storage.services, 'fuzz-vm')));
     console.log('target            cases    failures  cases/s');
     for (const r of results)
       console.log(

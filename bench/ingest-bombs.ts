@@ -17,8 +17,12 @@ import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 
 import { rotateIngestToken } from '../lib/ingest-token';
+import type { Services } from '../lib/services';
 import { LocalRuntime } from '../local/runtime';
 import { useStorage } from '../test/journal/helpers';
+
+/** The app's Services on the runtime's storage (for the tokens it mints). */
+let services: Services;
 
 const MiB = 1024 * 1024;
 const BOMB_MIB = Number(process.env.BOMB_MIB ?? 512);
@@ -75,7 +79,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-bombs-'));
   const rt = await LocalRuntime.start({ appEntry: 'functions/index.ts', dataDir: dir, log: () => {} });
   try {
-    useStorage(rt.storageConnectionString);
+    services = useStorage(rt.storageConnectionString);
     const now = Date.now() * 1000;
     const cursor = (k: string, i = 1) => `s=bomb${k};i=${i};b=${'ab'.repeat(16)};m=0;t=0;x=0`;
     const headJson = (k: string) =>
@@ -104,7 +108,7 @@ async function main() {
     const results = await Promise.all(
       Object.entries(bodies).map(async ([k, body]) => {
         const vm = `bomb-${k}`;
-        const token = await rotateIngestToken(vm);
+        const token = await rotateIngestToken(services, vm);
         const url =
           k === 'export'
             ? `${rt.baseUrl}/api/ingest/${vm}/${token}/upload`

@@ -36,18 +36,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { rotateIngestToken } from '../lib/ingest-token';
-import { bucketOf, bucketStart, bucketTable, resetBucketsForTests } from '../lib/journal/buckets';
+import { bucketOf, bucketStart, bucketTable } from '../lib/journal/buckets';
 import { toRecord } from '../lib/journal/entry';
 import type { RawEntry } from '../lib/journal/fields';
-import { resetIndexesForTests, updateIndexes } from '../lib/journal/indexes';
+import { updateIndexes } from '../lib/journal/indexes';
 import { ingestBody } from '../lib/journal/ingest';
 import { unitPartition } from '../lib/journal/keys';
 import { forgetQueryHints, queryJournal } from '../lib/journal/query';
 import { runLimited, writeRecords } from '../lib/journal/table-store';
-import { resetLegacyServices, tableClient } from '../lib/legacy-services';
+import type { Services } from '../lib/services';
 import { LocalRuntime } from '../local/runtime';
 import { Azurite } from '../local/storage/azurite';
-import { useStorage } from '../test/journal/helpers';
+import { servicesFor, useStorage } from '../test/journal/helpers';
+
+/** The app's Services (the bench's own reads and writes; a new one is a cold instance). */
+let services: Services;
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_N = Number(process.env.BENCH_ROUND_ENTRIES ?? 4000);
@@ -119,8 +122,11 @@ async function ingestRounds(baseUrl: string, t0: number, azuritePid: number | un
     c.own.push(Math.round((own.user + own.system) / n));
     return rate(n, ms);
   };
-  const tokens = { b: await rotateIngestToken('bench-b'), c: await rotateIngestToken('bench-c') };
-  await writeRecords('bench-warm', [toRecord(raw(entryJson('bench-warm', 0, t0)), 0)]); // table creation
+  const tokens = {
+    b: await rotateIngestToken(services, 'bench-b'),
+    c: await rotateIngestToken(services, 'bench-c'),
+  };
+  await writeRecords(services, 'bench-warm', [toRecord(raw(entryJson('bench-warm', 0, t0)), 0)]); // table creation
   const post = async (vm: string, token: string, body: string) => {
     const res = await fetch(`${baseUrl}/api/vms/${vm}/journal`, {
       method: 'POST',
@@ -139,7 +145,7 @@ async function ingestRounds(baseUrl: string, t0: number, azuritePid: number | un
     a: async (from) => {
       const chunks = chunk(records('bench-a', from, ROUND_N), BODY_N);
       return timed('a', ROUND_N, () =>
-        runLimited(chunks, async (c) => void (await writeRecords('bench-a', c)), 4),
+        runLimited(chunks, async (c) => void (await writeRecords(services, 'bench-a', c)), 4),
       );
     },
     b: async (from) => {
@@ -154,11 +160,11 @@ async function ingestRounds(baseUrl: string, t0: number, azuritePid: number | un
         runLimited(singles, (body) => post('bench-c', tokens.c, body), 4),
       );
       const rest = chunk(records('bench-c', from + PER_ENTRY, ROUND_N - PER_ENTRY), BODY_N);
-      await runLimited(rest, async (c) => void (await writeRecords('bench-c', c)), 4);
+      await runLimited(rest, async (c) => void (await writeRecords(services, 'bench-c', c)), 4);
       return r;
     },
     c0: async (from) => {
-      const table = await tableClient(bucketTable(bucketOf(t0)));
+      const table = await services.table(bucketTable(bucketOf(t0)));
       const recs = records('bench-c0', from, PER_ENTRY);
       const s = performance.now();
       await runLimited(
@@ -175,7 +181,7 @@ async function ingestRounds(baseUrl: string, t0: number, azuritePid: number | un
       const ms = performance.now() - s;
       // Keep c0's partitions growing like the others' (untimed).
       const rest = chunk(records('bench-c0', from + PER_ENTRY, ROUND_N - PER_ENTRY), BODY_N);
-      await runLimited(rest, async (c) => void (await writeRecords('bench-c0', c)), 4);
+      await runLimited(rest, async (c) => void (await writeRecords(services, 'bench-c0', c)), 4);
       return rate(PER_ENTRY, ms);
     },
   };
@@ -198,7 +204,7 @@ async function transactionsPer1000(t0: number) {
   const thousand = Array.from({ length: 1000 }, (_, i) =>
     JSON.stringify(entryJson('bench-tx', i, t0 + i * 1000)),
   ).join('\n');
-  const tx = await ingestBody('bench-tx', once(Buffer.from(thousand)), {
+  const tx = await ingestBody(services, 'bench-tx', once(Buffer.from(thousand)), {
     format: 'json',
     gzip: false,
     mode: 'atomic',
@@ -210,7 +216,7 @@ async function transactionsPer1000(t0: number) {
 async function queryScaling() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-query-'));
   const az = await Azurite.start({ dataDir: dir, ports: 'free', inMemory: true });
-  useStorage(az.connectionString);
+  services = servicesFor(az.connectionString);
   const qUnits = Array.from({ length: 10 }, (_, u) => `svc${u}.service`);
   const nowUs = Date.now() * 1000;
   const days = Array.from({ length: 5 }, (_, d) => bucketStart(bucketOf(nowUs - (4 - d) * DAY_US)));
@@ -244,8 +250,8 @@ async function queryScaling() {
               const unit = busy && i % 2 === 0 ? qUnits[0] : qUnits[i % qUnits.length];
               return toRecord(raw(entryJson(vm, seq++, day + i * step + k, unit)), x);
             });
-            const w = await writeRecords(vm, recs);
-            await updateIndexes(vm, bucketOf(day), w.stored);
+            const w = await writeRecords(services, vm, recs);
+            await updateIndexes(services, vm, bucketOf(day), w.stored);
             done += recs.length;
             if (done >= 50_000) {
               console.log(
@@ -261,7 +267,7 @@ async function queryScaling() {
       );
       loaded += done;
       const loadS = (performance.now() - s) / 1000;
-      const table = await tableClient(bucketTable(bucketOf(newestDay)));
+      const table = await services.table(bucketTable(bucketOf(newestDay)));
       const pk = unitPartition('qvm0', qUnits[0]!);
       const rawMs: number[] = [];
       const cold: number[] = [];
@@ -269,7 +275,7 @@ async function queryScaling() {
       const warm: number[] = [];
       let requests = { cold: 0, no_hints: 0, warm: 0 };
       let ok = true;
-      const ours = () => queryJournal('qvm0', { units: [qUnits[0]!], limit: 100, order: 'desc' });
+      const ours = () => queryJournal(services, 'qvm0', { units: [qUnits[0]!], limit: 100, order: 'desc' });
       for (let i = 0; i < 11; i++) {
         let t = performance.now();
         const page = await table
@@ -279,15 +285,12 @@ async function queryScaling() {
         rawMs.push(performance.now() - t);
         ok &&= !page.done && page.value.length === 100;
         // Cold: a new instance (no clients, no table list, no index or window hints).
-        resetLegacyServices();
-        resetBucketsForTests();
-        resetIndexesForTests();
-        forgetQueryHints();
+        services = servicesFor(az.connectionString);
         t = performance.now();
         const c = await ours();
         cold.push(performance.now() - t);
         // No hints, table list cached (an instance that has not read this unit yet).
-        forgetQueryHints();
+        forgetQueryHints(services);
         t = performance.now();
         const n = await ours();
         noHints.push(performance.now() - t);
@@ -339,7 +342,7 @@ async function main() {
   let ingest: Awaited<ReturnType<typeof ingestRounds>>;
   let tx: Awaited<ReturnType<typeof transactionsPer1000>>;
   try {
-    useStorage(rt.storageConnectionString);
+    services = useStorage(rt.storageConnectionString);
     const t0 = (Date.now() - 3_600_000) * 1000;
     ingest = await ingestRounds(rt.baseUrl, t0, rt.azurite.pid);
     tx = await transactionsPer1000(t0 + 3_000_000_000);

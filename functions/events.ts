@@ -10,7 +10,7 @@ import {
 import { watchDisconnects } from '../lib/http/disconnect';
 import { services } from './services';
 
-watchDisconnects(); // before the first request: the watch stops when its client goes away
+watchDisconnects(services); // before the first request: the watch stops when its client goes away
 
 app.http('listEvents', {
   methods: ['GET'],

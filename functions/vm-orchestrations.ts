@@ -12,5 +12,5 @@ df.app.activity(o.ACT_BEGIN, { handler: o.beginActivity(services) });
 df.app.activity(o.ACT_POLL, { handler: o.pollActivity(services) });
 df.app.activity(o.ACT_ADDRESSES, { handler: o.addressesActivity(services) });
 df.app.activity(o.ACT_READ_ADDRESSES, { handler: o.readAddressesActivity(services) });
-df.app.activity(o.ACT_FORGET_TOKEN, { handler: o.forgetTokenActivity() });
+df.app.activity(o.ACT_FORGET_TOKEN, { handler: o.forgetTokenActivity(services) });
 df.app.activity(o.ACT_FORGET_JOURNAL, { handler: o.forgetJournalActivity(services) });

@@ -26,7 +26,7 @@ import {
 } from 'node:crypto';
 
 import { conflict } from './errors';
-import { tableClient } from './legacy-services';
+import type { Services } from './services';
 
 const TABLE = 'ingesttokens';
 
@@ -111,8 +111,11 @@ function unseal(sealed: string, token: string): string | undefined {
 
 const status = (e: unknown) => (e as { statusCode?: number }).statusCode;
 
-async function readRow(vmName: string): Promise<(TokenRow & { etag: string }) | undefined> {
-  const table = await tableClient(TABLE);
+async function readRow(
+  services: Services,
+  vmName: string,
+): Promise<(TokenRow & { etag: string }) | undefined> {
+  const table = await services.table(TABLE);
   try {
     return await table.getEntity<TokenRow>(vmName, '');
   } catch (e) {
@@ -122,8 +125,8 @@ async function readRow(vmName: string): Promise<(TokenRow & { etag: string }) | 
 }
 
 /** Writes `row` only if the stored row is still `etag` (false when another writer came first). */
-async function replaceIf(row: TokenRow, etag: string): Promise<boolean> {
-  const table = await tableClient(TABLE);
+async function replaceIf(services: Services, row: TokenRow, etag: string): Promise<boolean> {
+  const table = await services.table(TABLE);
   try {
     await table.updateEntity(row, 'Replace', { etag });
     return true;
@@ -135,12 +138,13 @@ async function replaceIf(row: TokenRow, etag: string): Promise<boolean> {
 
 /** Reads, changes and writes the VM's row with optimistic concurrency (re-reads after a conflict). */
 async function updateRow<T>(
+  services: Services,
   vmName: string,
   change: (row: (TokenRow & { etag: string }) | undefined) => { row?: TokenRow; result: T },
 ): Promise<T> {
-  const table = await tableClient(TABLE);
+  const table = await services.table(TABLE);
   for (let attempt = 0; ; attempt++) {
-    const current = await readRow(vmName);
+    const current = await readRow(services, vmName);
     const { row, result } = change(current);
     if (!row) return result;
     if (!current) {
@@ -152,7 +156,7 @@ async function updateRow<T>(
         continue;
       }
     }
-    if (await replaceIf(row, current.etag)) return result;
+    if (await replaceIf(services, row, current.etag)) return result;
     if (attempt >= 8) throw new Error(`the ingest token of ${vmName} kept changing`);
   }
 }
@@ -167,8 +171,12 @@ const plain = (row: TokenRow & { etag?: string }): TokenRow => {
  * every later call for the same operation (a retried VM PUT must carry the same customData). A row of an
  * earlier VM of the same name is replaced.
  */
-export async function issueIngestToken(vmName: string, createSeq: number): Promise<string> {
-  return updateRow(vmName, (row) => {
+export async function issueIngestToken(
+  services: Services,
+  vmName: string,
+  createSeq: number,
+): Promise<string> {
+  return updateRow(services, vmName, (row) => {
     if (row && row.createSeq === createSeq) {
       if (!row.issued) throw new Error(`the ingest token of ${vmName} was issued and already handed over`);
       return { result: row.issued };
@@ -182,7 +190,7 @@ export async function issueIngestToken(vmName: string, createSeq: number): Promi
         pub: publicKeyOf(token),
         createSeq,
         issued: token,
-        rotatedAt: new Date().toISOString(),
+        rotatedAt: new Date(services.clock.now()).toISOString(),
       },
       result: token,
     };
@@ -190,8 +198,8 @@ export async function issueIngestToken(vmName: string, createSeq: number): Promi
 }
 
 /** ARM has the VM (its customData can no longer be sent again): the row keeps only hashes from now on. */
-export async function dropIssuedToken(vmName: string): Promise<void> {
-  await updateRow(vmName, (row) => {
+export async function dropIssuedToken(services: Services, vmName: string): Promise<void> {
+  await updateRow(services, vmName, (row) => {
     if (!row?.issued) return { result: undefined };
     const { issued: _issued, ...rest } = plain(row);
     return { row: rest, result: undefined };
@@ -209,8 +217,9 @@ export interface Rotated {
  * new one (it learns it from an ingest response), at most ROTATION_OVERLAP_MS after the first rotation
  * it has not confirmed. Rotating again before that replaces the pending token (the newest wins).
  */
-export async function beginTokenRotation(vmName: string, now = new Date()): Promise<Rotated> {
-  return updateRow(vmName, (row) => {
+export async function beginTokenRotation(services: Services, vmName: string): Promise<Rotated> {
+  const now = new Date(services.clock.now());
+  return updateRow(services, vmName, (row) => {
     if (!row)
       throw conflict(`The VM '${vmName}' has no ingest token yet: retry once provisioning has begun the VM.`);
     const token = newToken();
@@ -242,9 +251,9 @@ export async function beginTokenRotation(vmName: string, now = new Date()): Prom
  * Replaces the VM's token at once, with no overlap: the previous and any pending token stop working now.
  * For tests, benchmarks and tools that install the new token on the machine themselves.
  */
-export async function rotateIngestToken(vmName: string): Promise<string> {
+export async function rotateIngestToken(services: Services, vmName: string): Promise<string> {
   const token = newToken();
-  await updateRow(vmName, (row) => {
+  await updateRow(services, vmName, (row) => {
     const { nextHash: _h, nextPub: _p, nextSealed: _s, overlapSince: _o, ...rest } = row ? plain(row) : {};
     return {
       row: {
@@ -253,7 +262,7 @@ export async function rotateIngestToken(vmName: string): Promise<string> {
         rowKey: '',
         hash: hashOf(token).toString('hex'),
         pub: publicKeyOf(token),
-        rotatedAt: new Date().toISOString(),
+        rotatedAt: new Date(services.clock.now()).toISOString(),
       },
       result: undefined,
     };
@@ -270,23 +279,24 @@ export type Verified =
     };
 
 /** True when `token` is a token the VM's agent may use now (see authenticateIngestToken). */
-export async function verifyIngestToken(vmName: string, token: string): Promise<boolean> {
-  return (await authenticateIngestToken(vmName, token)).ok;
+export async function verifyIngestToken(services: Services, vmName: string, token: string): Promise<boolean> {
+  return (await authenticateIngestToken(services, vmName, token)).ok;
 }
 
 /** Checks `token` against the VM's row (constant-time hash comparisons); see the lifecycle above. */
 export async function authenticateIngestToken(
+  services: Services,
   vmName: string,
   token: string,
-  now = Date.now(),
 ): Promise<Verified> {
   if (!token || token.length > MAX_TOKEN_LENGTH) return { ok: false };
-  const row = await readRow(vmName);
+  const now = services.clock.now();
+  const row = await readRow(services, vmName);
   if (!row) return { ok: false };
   if (sameHash(row.hash, token)) {
     if (!row.nextHash) {
       // A row from before sealed rotation gets its public key the first time its token is seen.
-      if (!row.pub) await replaceIf({ ...plain(row), pub: publicKeyOf(token) }, row.etag);
+      if (!row.pub) await replaceIf(services, { ...plain(row), pub: publicKeyOf(token) }, row.etag);
       return { ok: true };
     }
     if (row.overlapSince && now - Date.parse(row.overlapSince) > ROTATION_OVERLAP_MS) return { ok: false };
@@ -295,7 +305,7 @@ export async function authenticateIngestToken(
   }
   if (row.nextHash && sameHash(row.nextHash, token)) {
     // The agent has switched: the next token becomes the current one, the old one stops working.
-    await updateRow(vmName, (fresh) => {
+    await updateRow(services, vmName, (fresh) => {
       if (!fresh?.nextHash || !sameHash(fresh.nextHash, token)) return { result: undefined };
       const { nextHash: _next, nextPub, nextSealed: _sealed, overlapSince: _since, ...rest } = plain(fresh);
       return {
@@ -309,8 +319,8 @@ export async function authenticateIngestToken(
 }
 
 /** Removes the VM's token (the VM was deleted, or its create failed). */
-export async function deleteIngestToken(vmName: string): Promise<void> {
-  const table = await tableClient(TABLE);
+export async function deleteIngestToken(services: Services, vmName: string): Promise<void> {
+  const table = await services.table(TABLE);
   await table.deleteEntity(vmName, '').catch((e: { statusCode?: number }) => {
     if (e.statusCode !== 404) throw e;
   });

@@ -41,11 +41,11 @@ export const listEventsHandler = (services: Services): HttpHandler =>
         throw validationFailed([{ field: 'header.Last-Event-ID', message: 'an event id' }]);
       }
       const after = lastEventId ?? q.after;
-      const abortSignal = disconnectSignal(ctx.invocationId);
+      const abortSignal = disconnectSignal(services, ctx.invocationId);
       return {
         status: 200,
         headers: { ...SSE_HEADERS },
-        body: sseStream((w) => watchEvents(services, w, after ? { after } : {}), {
+        body: sseStream(services, (w) => watchEvents(services, w, after ? { after } : {}), {
           ...(abortSignal ? { abortSignal } : {}),
           logError: (m) => ctx.error(m),
         }),

@@ -5,6 +5,7 @@
 // An instance serves at most MAX_SSE_STREAMS at once: one more is a 429 with Retry-After (each open
 // stream keeps reading storage, so without a ceiling a crowd of tails would starve the instance).
 import { AppError } from '../errors';
+import type { Services } from '../services';
 
 export interface SseEvent {
   id?: string;
@@ -36,14 +37,15 @@ export interface SseStreamOptions {
 export const MAX_SSE_STREAMS = 100;
 /** Seconds a refused client is told to wait: streams end within 200 s, most much sooner. */
 export const SSE_RETRY_AFTER_S = 5;
-let openStreams = 0;
+const STREAMS = Symbol('sse streams');
+const streamsOf = (services: Services) => services.state(STREAMS, () => ({ open: 0 }));
 
 /** Streams open in this instance. */
-export const openSseStreams = (): number => openStreams;
+export const openSseStreams = (services: Services): number => streamsOf(services).open;
 
 /** Throws the 429 when this instance already serves MAX_SSE_STREAMS streams. */
-export function checkSseCapacity(): void {
-  if (openStreams >= MAX_SSE_STREAMS)
+export function checkSseCapacity(services: Services): void {
+  if (streamsOf(services).open >= MAX_SSE_STREAMS)
     throw new AppError(
       'TooManyStreams',
       429,
@@ -76,18 +78,20 @@ export function formatSseEvent(e: SseEvent): string {
 /** A ReadableStream body driven by `produce`; the stream closes when produce returns or the signal fires.
  * Counts against MAX_SSE_STREAMS from here until it closes (throws the 429 when full). */
 export function sseStream(
+  services: Services,
   produce: (w: SseWriter) => Promise<void>,
   opts: SseStreamOptions = {},
 ): ReadableStream<Uint8Array> {
-  checkSseCapacity();
-  openStreams++;
+  checkSseCapacity(services);
+  const streams = streamsOf(services);
+  streams.open++;
   const encoder = new TextEncoder();
   const stop = new AbortController();
   let timers: NodeJS.Timeout[] = [];
   let closed = false;
   let counted = true;
   const release = () => {
-    if (counted) openStreams--;
+    if (counted) streams.open--;
     counted = false;
   };
   return new ReadableStream<Uint8Array>({

@@ -1,9 +1,9 @@
 // Time buckets: one table per UTC day of __REALTIME_TIMESTAMP (`journal20250131`). Retention drops a
 // whole table (one request, no per-entity deletes); a query only visits the days its time range
-// covers and that exist. The list of existing bucket tables is cached briefly per process.
-import type { TableClient, TableServiceClient } from '@azure/data-tables';
+// covers and that exist. The list of existing bucket tables is cached briefly per app (Services state).
+import type { TableClient } from '@azure/data-tables';
 
-import { getConfig, legacyServices } from '../legacy-services';
+import type { Services } from '../services';
 
 export const BUCKET_PREFIX = 'journal';
 const DAY_USEC = 86_400_000_000;
@@ -26,52 +26,57 @@ export function bucketStart(bucket: string): number {
 export const bucketEnd = (bucket: string) => bucketStart(bucket) + DAY_USEC - 1;
 
 /** The oldest bucket still retained at `nowMs`, and the newest accepted (one day ahead, for clock skew). */
-export function retainedRange(nowMs: number, retentionDays = getConfig().JOURNAL_RETENTION_DAYS) {
+export function retainedRange(
+  services: Services,
+  nowMs = services.clock.now(),
+  retentionDays = services.config.JOURNAL_RETENTION_DAYS,
+) {
   const now = nowMs * 1000;
   return { oldest: bucketOf(now - retentionDays * DAY_USEC), newest: bucketOf(now + DAY_USEC) };
 }
 
-export const tableService = (): Promise<TableServiceClient> => legacyServices().tableService();
-
 /** A client for reading one bucket table. Unlike a Services table it never creates the table (that is
  * a request of its own on every cold start); a query of a missing table is a 404. */
-export const bucketReader = (bucket: string): Promise<TableClient> =>
-  legacyServices().tableReader(bucketTable(bucket));
+export const bucketReader = (services: Services, bucket: string): Promise<TableClient> =>
+  services.tableReader(bucketTable(bucket));
 
-let listed: { at: number; buckets: Set<string> } | undefined;
+const LISTED = Symbol('journal bucket list');
+/** The bucket days as last listed (`at`), with the ones this app wrote since. */
+interface Listed {
+  at?: number;
+  buckets?: Set<string>;
+}
+const listedOf = (services: Services): Listed => services.state(LISTED, (): Listed => ({}));
 
-/** Existing bucket days, ascending (cached LIST_TTL_MS; buckets this process wrote are added at once).
+/** Existing bucket days, ascending (cached LIST_TTL_MS; buckets this app wrote are added at once).
  * `stats.requests` counts the listing's requests when it is not cached. */
 export async function existingBuckets(
-  nowMs = Date.now(),
-  fresh = false,
-  stats?: { requests: number },
+  services: Services,
+  opts: { fresh?: boolean; stats?: { requests: number }; nowMs?: number } = {},
 ): Promise<string[]> {
-  if (fresh || !listed || nowMs - listed.at > LIST_TTL_MS) {
-    const svc = await tableService();
+  const nowMs = opts.nowMs ?? services.clock.now();
+  const listed = listedOf(services);
+  if (opts.fresh || !listed.buckets || nowMs - listed.at! > LIST_TTL_MS) {
+    const svc = await services.tableService();
     const buckets = new Set<string>();
     const filter = `TableName ge '${BUCKET_PREFIX}0' and TableName le '${BUCKET_PREFIX}99999999'`;
     for await (const page of svc.listTables({ queryOptions: { filter } }).byPage()) {
-      if (stats) stats.requests++;
+      if (opts.stats) opts.stats.requests++;
       for (const t of page) {
         const m = /^journal(\d{8})$/.exec(t.name ?? '');
         if (m) buckets.add(m[1]!);
       }
     }
-    listed = { at: nowMs, buckets };
+    listed.at = nowMs;
+    listed.buckets = buckets;
   }
   return [...listed.buckets].sort();
 }
 
-export function noteBucket(bucket: string): void {
-  listed?.buckets.add(bucket);
+export function noteBucket(services: Services, bucket: string): void {
+  listedOf(services).buckets?.add(bucket);
 }
 
-export function forgetBucket(bucket: string): void {
-  listed?.buckets.delete(bucket);
-}
-
-/** For tests that switch storage accounts. */
-export function resetBucketsForTests(): void {
-  listed = undefined;
+export function forgetBucket(services: Services, bucket: string): void {
+  listedOf(services).buckets?.delete(bucket);
 }

@@ -16,6 +16,7 @@
 // Both resume points advance past every row read, matching or not (a `grep` that matches nothing does
 // not rescan). An entry older than both the newest one read and LATE_MS appears in queries only.
 import type { SseWriter } from '../http/sse';
+import type { Services } from '../services';
 import { offsetAtTime } from './keys';
 import { toApiEntry } from './model';
 import { waitForJournal } from './notify';
@@ -28,18 +29,17 @@ const PAGE = 1000;
 export interface FollowOptions {
   pollMs?: number;
   initialLimit?: number;
-  /** Clock, for tests. */
-  now?: () => number;
 }
 
 export async function followJournal(
+  services: Services,
   vm: string,
   q: JournalQuery,
   w: SseWriter,
   opts: FollowOptions = {},
 ): Promise<void> {
   const pollMs = opts.pollMs ?? 2000;
-  const now = opts.now ?? Date.now;
+  const now = () => services.clock.now();
   const sent = new Set<string>();
   const send = (items: QueryResult['items']) => {
     for (const e of items) {
@@ -54,7 +54,7 @@ export async function followJournal(
   let far = q.after;
   if (q.after !== undefined) near = q.after;
   else {
-    const newest = await queryJournal(vm, {
+    const newest = await queryJournal(services, vm, {
       ...q,
       order: 'desc',
       limit: opts.initialLimit ?? 10,
@@ -80,7 +80,7 @@ export async function followJournal(
     let cursor: string = start;
     let scanned: string | undefined;
     for (;;) {
-      const page = await queryJournal(vm, {
+      const page = await queryJournal(services, vm, {
         ...q,
         order: 'asc',
         limit: PAGE,
@@ -105,7 +105,7 @@ export async function followJournal(
     if (!full && until > edgeUsec) {
       const edge = offsetAtTime(edgeUsec);
       const from = far !== undefined && far > edge ? far : edge;
-      const page = await queryJournal(vm, { ...q, order: 'asc', limit: PAGE, after: from });
+      const page = await queryJournal(services, vm, { ...q, order: 'asc', limit: PAGE, after: from });
       if (w.signal.aborted) return;
       send(page.items);
       far = page.more ? page.items.at(-1)!.offset : (page.scannedTo ?? from);
@@ -114,6 +114,6 @@ export async function followJournal(
 
     // Offsets below the window are never read again.
     for (const o of sent) if (o < start) sent.delete(o);
-    if (!full) await waitForJournal(vm, pollMs, w.signal);
+    if (!full) await waitForJournal(services, vm, pollMs, w.signal);
   }
 }

@@ -5,6 +5,7 @@
 // delete orchestration retries it): rows already gone are skipped.
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 
+import type { Services } from '../services';
 import { bucketReader, existingBuckets } from './buckets';
 import { forgetIndexes } from './indexes';
 import { escapeKeyPart } from './keys';
@@ -13,16 +14,16 @@ import { runLimited } from './table-store';
 const statusCode = (e: unknown) => (e as { statusCode?: number }).statusCode;
 
 /** Deletes every journal row of the VM; returns how many were deleted. */
-export async function deleteJournal(vm: string, nowMs = Date.now()): Promise<number> {
+export async function deleteJournal(services: Services, vm: string): Promise<number> {
   const prefix = escapeKeyPart(vm);
   // `|` (0x7C) separates the VM from the rest of the key and `}` (0x7D) sorts right after it.
   const filter = `PartitionKey ge '${prefix}|' and PartitionKey lt '${prefix}}'`;
   let deleted = 0;
-  for (const bucket of await existingBuckets(nowMs, true)) {
-    const table = await bucketReader(bucket);
+  for (const bucket of await existingBuckets(services, { fresh: true })) {
+    const table = await bucketReader(services, bucket);
     deleted += await deleteMatching(table, filter);
   }
-  forgetIndexes(vm);
+  forgetIndexes(services, vm);
   return deleted;
 }
 

@@ -9,7 +9,7 @@
 // creates the missing unit and boot rows; only an existing row's count stays short by that batch.
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 
-import { tableClient } from '../legacy-services';
+import type { Services } from '../services';
 import { bucketReader, bucketTable, existingBuckets, retainedRange } from './buckets';
 import type { JournalRecord } from './entry';
 import { escapeKeyPart, indexPartition } from './keys';
@@ -33,7 +33,16 @@ interface IndexRow {
   stats?: HourCounts;
 }
 
-const cache = new Map<string, Map<string, IndexRow>>();
+/** The app's index state (Services state): rows as last written or read per bucket and VM (with
+ * ETags), the lock that serializes updates of one VM and bucket, and whole-VM reads cached briefly. */
+interface IndexState {
+  rows: Map<string, Map<string, IndexRow>>;
+  locks: Map<string, Promise<unknown>>;
+  reads: Map<string, { at: number; index: Promise<VmIndex> }>;
+}
+const INDEXES = Symbol('journal indexes');
+const stateOf = (services: Services): IndexState =>
+  services.state(INDEXES, () => ({ rows: new Map(), locks: new Map(), reads: new Map() }));
 
 /** Entries per index cache (VMs × days): the oldest inserted goes first, so memory stays bounded. */
 export const MAX_CACHED_INDEXES = 1000;
@@ -47,20 +56,22 @@ function cacheSet<K, V>(map: Map<K, V>, key: K, value: V): V {
 
 const rowKeyOf = (kind: 'u' | 'b', name: string) => `${kind}|${escapeKeyPart(name)}`;
 
-const locks = new Map<string, Promise<unknown>>();
-
 /** Folds the records a request wrote to one bucket (`fresh`: the newly stored ones) into its index rows.
  * Returns the transactions issued. Updates of one VM and bucket are serialized within a process;
  * across instances ETags arbitrate. */
 export function updateIndexes(
+  services: Services,
   vm: string,
   bucket: string,
   records: JournalRecord[],
   fresh: ReadonlySet<JournalRecord> = new Set(records),
 ): Promise<number> {
   if (records.length === 0) return Promise.resolve(0);
+  const { locks } = stateOf(services);
   const key = `${bucket}/${vm}`;
-  const run = (locks.get(key) ?? Promise.resolve()).then(() => updateIndexesNow(vm, bucket, records, fresh));
+  const run = (locks.get(key) ?? Promise.resolve()).then(() =>
+    updateIndexesNow(services, vm, bucket, records, fresh),
+  );
   const tail = run.catch(() => undefined);
   locks.set(key, tail);
   void tail.then(() => locks.get(key) === tail && locks.delete(key));
@@ -78,6 +89,7 @@ function isWriteConflict(e: unknown): boolean {
 }
 
 async function updateIndexesNow(
+  services: Services,
   vm: string,
   bucket: string,
   records: JournalRecord[],
@@ -104,7 +116,8 @@ async function updateIndexesNow(
   // They count newly stored entries only, so a re-sent request is not counted twice.
   for (const [rk, d] of statsDeltas(records.filter((r) => fresh.has(r))))
     deltas.set(rk, { ...d, all: d.count });
-  const table = await tableClient(bucketTable(bucket));
+  const table = await services.table(bucketTable(bucket));
+  const { rows: cache, reads } = stateOf(services);
   const pk = indexPartition(vm);
   const key = `${bucket}/${pk}`;
   const entries = [...deltas.entries()];
@@ -167,16 +180,17 @@ async function updateIndexesNow(
     }
   }
   // This instance's own reads see its writes at once; other instances within READ_TTL_MS.
-  readCache.delete(vm);
+  reads.delete(vm);
   return transactions;
 }
 
 /** The units the index of one VM and bucket lists (as this process last saw it; loaded if not cached). */
-export async function indexedUnits(vm: string, bucket: string): Promise<Set<string>> {
+export async function indexedUnits(services: Services, vm: string, bucket: string): Promise<Set<string>> {
+  const cache = stateOf(services).rows;
   const pk = indexPartition(vm);
   const key = `${bucket}/${pk}`;
   let rows = cache.get(key);
-  if (!rows) cache.set(key, (rows = await loadRows(await tableClient(bucketTable(bucket)), pk)));
+  if (!rows) cacheSet(cache, key, (rows = await loadRows(await services.table(bucketTable(bucket)), pk)));
   const units = new Set<string>();
   for (const r of rows.values()) if (r.kind === 'u') units.add(r.name);
   return units;
@@ -223,24 +237,24 @@ export interface VmIndex {
 }
 
 const READ_TTL_MS = 2_000;
-const readCache = new Map<string, { at: number; index: Promise<VmIndex> }>();
 
 /** The VM's index over every retained bucket (one query per bucket, in parallel; cached 2 s). */
-export function readIndex(vm: string, nowMs = Date.now()): Promise<VmIndex> {
-  const hit = readCache.get(vm);
+export function readIndex(services: Services, vm: string, nowMs = services.clock.now()): Promise<VmIndex> {
+  const { reads } = stateOf(services);
+  const hit = reads.get(vm);
   if (hit && nowMs - hit.at < READ_TTL_MS) return hit.index;
-  const index = loadIndex(vm, nowMs);
-  cacheSet(readCache, vm, { at: nowMs, index });
-  index.catch(() => readCache.delete(vm));
+  const index = loadIndex(services, vm, nowMs);
+  cacheSet(reads, vm, { at: nowMs, index });
+  index.catch(() => reads.delete(vm));
   return index;
 }
 
-async function loadIndex(vm: string, nowMs: number): Promise<VmIndex> {
-  const { oldest } = retainedRange(nowMs);
-  const buckets = (await existingBuckets(nowMs)).filter((b) => b >= oldest);
+async function loadIndex(services: Services, vm: string, nowMs: number): Promise<VmIndex> {
+  const { oldest } = retainedRange(services, nowMs);
+  const buckets = (await existingBuckets(services, { nowMs })).filter((b) => b >= oldest);
   const pk = indexPartition(vm);
   const perBucket = await Promise.all(
-    buckets.map(async (b) => [b, await loadRows(await tableClient(bucketTable(b)), pk)] as const),
+    buckets.map(async (b) => [b, await loadRows(await services.table(bucketTable(b)), pk)] as const),
   );
   const units = new Map<string, UnitSummary>();
   const boots = new Map<string, BootSummary>();
@@ -273,12 +287,13 @@ async function loadIndex(vm: string, nowMs: number): Promise<VmIndex> {
  * range, for sizing a query window. One point read per unit (one partition query for the whole VM);
  * undefined if the bucket has no index rows for them. */
 export async function readBucketSummary(
+  services: Services,
   vm: string,
   bucket: string,
   units: string[] | undefined,
   stats: { requests: number },
 ): Promise<{ count: number; first: number; last: number } | undefined> {
-  const table = await bucketReader(bucket);
+  const table = await bucketReader(services, bucket);
   const pk = indexPartition(vm);
   const rows: Record<string, unknown>[] = [];
   try {
@@ -313,25 +328,21 @@ export async function readBucketSummary(
   };
 }
 
-/** Invalidate cached reads after a write in this process (so a query right after ingest sees it). */
-export function invalidateIndexRead(vm: string): void {
-  readCache.delete(vm);
+/** Invalidate cached reads after a write in this app (so a query right after ingest sees it). */
+export function invalidateIndexRead(services: Services, vm: string): void {
+  stateOf(services).reads.delete(vm);
 }
 
-/** Drops this process's cached index rows and reads of a VM (its journal was deleted). */
-export function forgetIndexes(vm: string): void {
+/** Drops this app's cached index rows and reads of a VM (its journal was deleted). */
+export function forgetIndexes(services: Services, vm: string): void {
+  const { rows, reads } = stateOf(services);
   const pk = indexPartition(vm);
-  for (const key of cache.keys()) if (key.endsWith(`/${pk}`)) cache.delete(key);
-  readCache.delete(vm);
+  for (const key of rows.keys()) if (key.endsWith(`/${pk}`)) rows.delete(key);
+  reads.delete(vm);
 }
 
 /** Entries in the index caches (tests check they stay bounded). */
-export const cachedIndexCount = (): { rows: number; reads: number } => ({
-  rows: cache.size,
-  reads: readCache.size,
-});
-
-export function resetIndexesForTests(): void {
-  cache.clear();
-  readCache.clear();
+export function cachedIndexCount(services: Services): { rows: number; reads: number } {
+  const { rows, reads } = stateOf(services);
+  return { rows: rows.size, reads: reads.size };
 }

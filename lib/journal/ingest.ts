@@ -15,6 +15,7 @@
 import { createGunzip } from 'node:zlib';
 
 import { AppError, isAppError, payloadTooLarge, unsupportedMediaType } from '../errors';
+import type { Clock, Services } from '../services';
 import { recordEntriesWritten, recordIngestRefused } from '../telemetry/metrics';
 import { bucketOf, retainedRange } from './buckets';
 import { type JournalRecord, toRecord } from './entry';
@@ -93,6 +94,7 @@ export interface IngestOptions {
 }
 
 export async function ingestBody(
+  services: Services,
   vm: string,
   body: AsyncIterable<Uint8Array>,
   opts: IngestOptions,
@@ -102,7 +104,7 @@ export async function ingestBody(
   let source: AsyncIterable<Uint8Array> = body;
   if (opts.gzip) source = gunzip(source);
   if (opts.maxBodyBytes !== undefined) source = limitBytes(source, opts.maxBodyBytes);
-  if (streaming) source = meter(source, limits);
+  if (streaming) source = meter(source, limits, services.clock);
   const entries = opts.format === 'export' ? parseExportFormat(source) : parseJsonEntries(source);
   const result: IngestResult = { accepted: 0, duplicates: 0, expired: 0, lastCursor: null, transactions: 0 };
 
@@ -112,7 +114,14 @@ export async function ingestBody(
   let storing = false;
   const flush = async () => {
     storing = true;
-    await store(vm, pending, result, opts.nowMs, opts.maxUnitsPerDay ?? MAX_UNITS_PER_DAY);
+    await store(
+      services,
+      vm,
+      pending,
+      result,
+      opts.nowMs ?? services.clock.now(),
+      opts.maxUnitsPerDay ?? MAX_UNITS_PER_DAY,
+    );
     pending = [];
     pendingBytes = 0;
     storing = false;
@@ -171,15 +180,16 @@ export async function ingestBody(
 }
 
 async function store(
+  services: Services,
   vm: string,
   records: JournalRecord[],
   result: IngestResult,
-  nowMs: number | undefined,
+  nowMs: number,
   maxUnits: number,
 ) {
   if (records.length === 0) return;
-  await capUnits(vm, records, maxUnits, nowMs ?? Date.now());
-  const w = await writeRecords(vm, records, nowMs);
+  await capUnits(services, vm, records, maxUnits, nowMs);
+  const w = await writeRecords(services, vm, records, nowMs);
   recordEntriesWritten(w);
   result.accepted += w.accepted;
   result.duplicates += w.duplicates;
@@ -196,22 +206,29 @@ async function store(
     else byBucket.set(b, [r]);
   }
   const fresh = new Set(w.stored);
-  for (const [bucket, list] of byBucket) result.transactions += await updateIndexes(vm, bucket, list, fresh);
+  for (const [bucket, list] of byBucket)
+    result.transactions += await updateIndexes(services, vm, bucket, list, fresh);
   if (w.stored.length) {
-    invalidateIndexRead(vm);
-    notifyJournal(vm);
+    invalidateIndexRead(services, vm);
+    notifyJournal(services, vm);
   }
 }
 
 /** Moves the entries of units beyond the day's MAX_UNITS_PER_DAY to OVERFLOW_UNIT (in place). */
-async function capUnits(vm: string, records: JournalRecord[], maxUnits: number, nowMs: number) {
-  const { oldest, newest } = retainedRange(nowMs);
+async function capUnits(
+  services: Services,
+  vm: string,
+  records: JournalRecord[],
+  maxUnits: number,
+  nowMs: number,
+) {
+  const { oldest, newest } = retainedRange(services, nowMs);
   const known = new Map<string, Set<string>>();
   for (const r of records) {
     const bucket = bucketOf(r.realtimeUsec);
     if (bucket < oldest || bucket > newest) continue; // expired: not stored
     let units = known.get(bucket);
-    if (!units) known.set(bucket, (units = await indexedUnits(vm, bucket)));
+    if (!units) known.set(bucket, (units = await indexedUnits(services, vm, bucket)));
     if (units.has(r.unit)) continue;
     if (units.size < maxUnits) units.add(r.unit);
     else r.unit = OVERFLOW_UNIT;
@@ -277,9 +294,13 @@ function timeLimit(ms: number): AppError {
 }
 
 /** Streaming bounds on the decompressed body: bytes per request (413) and per second (waits). */
-async function* meter(source: AsyncIterable<Uint8Array>, limits: StreamLimits): AsyncGenerator<Uint8Array> {
+async function* meter(
+  source: AsyncIterable<Uint8Array>,
+  limits: StreamLimits,
+  clock: Clock,
+): AsyncGenerator<Uint8Array> {
   let total = 0;
-  let windowStart = Date.now();
+  let windowStart = clock.now();
   let windowBytes = 0;
   for await (const chunk of source) {
     total += chunk.length;
@@ -287,15 +308,15 @@ async function* meter(source: AsyncIterable<Uint8Array>, limits: StreamLimits): 
       throw payloadTooLarge(
         `The request carries more than ${limits.maxBytes} bytes (after decompression); send the rest in a new request.`,
       );
-    if (Date.now() - windowStart >= 1000) {
-      windowStart = Date.now();
+    if (clock.now() - windowStart >= 1000) {
+      windowStart = clock.now();
       windowBytes = 0;
     }
     windowBytes += chunk.length;
     if (windowBytes > limits.bytesPerSecond) {
-      const wait = windowStart + 1000 - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      windowStart = Date.now();
+      const wait = windowStart + 1000 - clock.now();
+      if (wait > 0) await clock.sleep(wait);
+      windowStart = clock.now();
       windowBytes = chunk.length;
     }
     yield chunk;

@@ -1,16 +1,25 @@
-// In-process wake-ups for live tails: an ingest in this instance wakes its followers at once; tails
-// served by other instances notice by polling (follow.ts).
+// In-process wake-ups for live tails: an ingest in this app instance wakes its followers at once; tails
+// served by other instances notice by polling (follow.ts). The emitter is the app's (Services state).
 import { EventEmitter } from 'node:events';
 
-const emitter = new EventEmitter();
-emitter.setMaxListeners(0);
+import type { Services } from '../services';
 
-export function notifyJournal(vm: string): void {
-  emitter.emit(vm);
+const EMITTER = Symbol('journal notify');
+const emitterOf = (services: Services) =>
+  services.state(EMITTER, () => new EventEmitter().setMaxListeners(0));
+
+export function notifyJournal(services: Services, vm: string): void {
+  emitterOf(services).emit(vm);
 }
 
 /** Resolves at the next ingest for the VM, or after `timeoutMs`, or on abort. */
-export function waitForJournal(vm: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+export function waitForJournal(
+  services: Services,
+  vm: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const emitter = emitterOf(services);
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

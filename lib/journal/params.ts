@@ -2,6 +2,7 @@
 // opaque paging cursor. Boot references (`current`, `0`, `-1`…, an id) resolve through the boot index.
 import { type FieldError, validationFailed } from '../errors';
 import { rejectUnknownQuery } from '../http/query';
+import type { Services } from '../services';
 import { readIndex } from './indexes';
 import { isOffset } from './keys';
 import type { JournalQuery } from './query';
@@ -66,10 +67,11 @@ function decodeCursor(s: string): { o: string; d: 'asc' | 'desc' } | undefined {
 }
 
 export async function parseJournalQuery(
+  services: Services,
   vm: string,
   params: URLSearchParams,
   headers: { lastEventId?: string | null },
-  nowMs = Date.now(),
+  nowMs = services.clock.now(),
 ): Promise<ParsedJournalQuery> {
   rejectUnknownQuery(params, JOURNAL_QUERY_PARAMS);
   const errors: FieldError[] = [];
@@ -140,7 +142,7 @@ export async function parseJournalQuery(
   const boot = single('boot') ?? 'all';
   let bootId: string | undefined;
   if (errors.length === 0 && boot !== 'all') {
-    const boots = (await readIndex(vm, nowMs)).boots;
+    const boots = (await readIndex(services, vm, nowMs)).boots;
     let found;
     if (boot === 'current' || /^(0|-\d{1,4})$/.test(boot)) {
       const back = boot === 'current' ? 0 : -Number(boot);

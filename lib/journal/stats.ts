@@ -7,6 +7,7 @@
 // A 24 h range spans at most two day tables: one partition query each, ≤ 2 storage requests.
 import { validationFailed } from '../errors';
 import { rejectUnknownQuery } from '../http/query';
+import type { Services } from '../services';
 import { bucketEnd, bucketOf, bucketReader, bucketStart } from './buckets';
 import type { JournalRecord } from './entry';
 import { indexPartition } from './keys';
@@ -173,6 +174,7 @@ export interface JournalStats {
 /** Counts per bucket over [since, until], from the hour rows only. `stats.requests` counts storage
  * requests (one partition-range query per day table the range touches). */
 export async function readStats(
+  services: Services,
   vm: string,
   q: StatsQuery,
   stats: { requests: number } = { requests: 0 },
@@ -199,7 +201,7 @@ export async function readStats(
       const h0 = Math.max(0, Math.floor((q.sinceUsec - dayStart) / HOUR_USEC));
       const h1 = Math.min(23, Math.floor((q.untilUsec - dayStart) / HOUR_USEC));
       const filter = `PartitionKey eq '${esc(pk)}' and RowKey ge '${statsRowKey(h0)}' and RowKey le '${statsRowKey(h1)}'`;
-      const table = await bucketReader(day);
+      const table = await bucketReader(services, day);
       try {
         for await (const page of table
           .listEntities<Record<string, unknown>>({ queryOptions: { filter } })

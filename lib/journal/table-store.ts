@@ -17,7 +17,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 
 import { AppError } from '../errors';
-import { tableClient } from '../legacy-services';
+import type { Services } from '../services';
 import { bucketOf, bucketTable, noteBucket, retainedRange } from './buckets';
 import { chunkProps, encodeJson, type EntryEntity, fieldsToJson, packRecords } from './entity';
 import type { JournalRecord } from './entry';
@@ -55,9 +55,10 @@ interface Op {
 }
 
 export async function writeRecords(
+  services: Services,
   vm: string,
   records: JournalRecord[],
-  nowMs = Date.now(),
+  nowMs = services.clock.now(),
 ): Promise<WriteResult> {
   const result: WriteResult = {
     accepted: 0,
@@ -67,7 +68,7 @@ export async function writeRecords(
     written: [],
     transactions: 0,
   };
-  const { oldest, newest } = retainedRange(nowMs);
+  const { oldest, newest } = retainedRange(services, nowMs);
   const seen = new Set<string>();
   const byBucket = new Map<string, JournalRecord[]>();
   for (const r of records) {
@@ -87,8 +88,8 @@ export async function writeRecords(
     result.written.push(r);
   }
   for (const [bucket, list] of byBucket) {
-    const table = await tableClient(bucketTable(bucket));
-    noteBucket(bucket);
+    const table = await services.table(bucketTable(bucket));
+    noteBucket(services, bucket);
     await writeBucket(table, vm, list, result);
   }
   return result;

@@ -1,5 +1,6 @@
 // The journal volume statistics (charts) and the web console's page.
 import { STATS_MAX_UNITS } from '../journal/stats';
+import { vmNameParam } from './journal';
 import { type OpenApiFragment, problemResponse } from './types';
 
 const time = 'ISO 8601, now, today, yesterday or relative (-15m, -2h, -1d)';
@@ -19,12 +20,7 @@ export const consoleFragment: OpenApiFragment = {
           'under `(other)`. Entries re-sent (duplicates) are not counted again. The range may span at most ' +
           '24 h with bucket=1m and 31 days with bucket=1h (else 400 naming `query.since`).',
         parameters: [
-          {
-            name: 'name',
-            in: 'path',
-            required: true,
-            schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
-          },
+          vmNameParam,
           { name: 'since', in: 'query', description: `${time}; default -1h`, schema: { type: 'string' } },
           { name: 'until', in: 'query', description: `${time}; default now`, schema: { type: 'string' } },
           { name: 'bucket', in: 'query', schema: { enum: ['1m', '1h'], default: '1m' } },

@@ -1,11 +1,16 @@
+import { VM_NAME_PATTERN, VM_NAME_RULE } from '../vms/names';
 import { type OpenApiFragment, problemResponse } from './types';
 
-const vmName = {
+/** The `{name}` path parameter of the journal routes: the VM name rule (a name that cannot be a VM's
+ * is a 400 naming `path.name`). */
+export const vmNameParam = {
   name: 'name',
   in: 'path',
   required: true,
-  schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+  description: `VM name: ${VM_NAME_RULE}`,
+  schema: { type: 'string', pattern: VM_NAME_PATTERN.source },
 };
+const vmName = vmNameParam;
 const q = (
   name: string,
   description: string,

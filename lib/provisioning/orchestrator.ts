@@ -523,7 +523,7 @@ async function beginOperation(
       // One token per create operation (keyed by its seq): a retried begin, say after ARM accepted the
       // PUT but its answer was lost, sends byte-identical customData, which ARM cannot change.
       if (seq === undefined) throw new Error('the virtualMachine step is begun with its progress write');
-      const token = await issueIngestToken(spec.name, seq);
+      const token = await issueIngestToken(services, spec.name, seq);
       const cloudInit = renderCloudInit({
         vmName: spec.name,
         ingestUrl: ingestUrl(services.config.PUBLIC_BASE_URL, spec.name),
@@ -567,7 +567,7 @@ export const addressesActivity =
   async (input: unknown): Promise<AddressesResult> => {
     const { spec, progress, finish } = input as AddressesInput;
     // ARM has created the VM: its PUT is never sent again, so the issued token need not be kept.
-    const [a] = await Promise.all([arm.readAddresses(services, spec), dropIssuedToken(spec.name)]);
+    const [a] = await Promise.all([arm.readAddresses(services, spec), dropIssuedToken(services, spec.name)]);
     if (!a.publicIp || !a.privateIp) {
       await applyProgress(services, progress);
       return { ...a, finished: false };
@@ -612,9 +612,10 @@ export const recordProgressActivity = (services: Services) => async (input: unkn
 export const readAddressesActivity = (services: Services) => (input: unknown) =>
   arm.readAddresses(services, input as VmSpec);
 
-export const forgetTokenActivity = () => (input: unknown) => deleteIngestToken(String(input));
+export const forgetTokenActivity = (services: Services) => (input: unknown) =>
+  deleteIngestToken(services, String(input));
 
 export const forgetJournalActivity = (services: Services) => async (input: unknown) => {
   forgetLiveVm(services, String(input));
-  return deleteJournal(String(input));
+  return deleteJournal(services, String(input));
 };

@@ -89,7 +89,7 @@ export const rotateIngestTokenRoute =
     if (vm.status === 'deleted' || vm.status === 'deleting') throw notFound(`No VM named '${name}'.`);
     if (vm.status === 'failed')
       throw conflict(`The VM '${name}' failed to provision; it has no ingest token.`);
-    const { token, previousValidUntil } = await beginTokenRotation(name);
+    const { token, previousValidUntil } = await beginTokenRotation(services, name);
     const base = services.config.PUBLIC_BASE_URL;
     return {
       status: 200,

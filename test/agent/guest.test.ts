@@ -14,6 +14,7 @@ import { rotateIngestToken } from '../../lib/ingest-token';
 import { createGuestRunner, type GuestInfo, type SimulatedGuest } from '../../local/guest';
 import { eventually, type TestRuntime } from '../helpers/runtime';
 import { addVmRecord } from '../helpers/vm-record';
+import { storageServices } from '../journal/helpers';
 import { startIngestion, storedEntries } from './helpers';
 
 const run = promisify(execFile);
@@ -36,7 +37,7 @@ describe('simulated guest', () => {
     const customData = renderCloudInit({
       vmName,
       ingestUrl: t.url(`/api/vms/${vmName}/journal`),
-      token: await rotateIngestToken(vmName),
+      token: await rotateIngestToken(storageServices(), vmName),
     });
     const logs: string[] = [];
     const runner = createGuestRunner({

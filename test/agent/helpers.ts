@@ -13,7 +13,7 @@ import type { JournalFields } from '../../local/guest/export-format';
 import { JournalWriter } from '../../local/guest/journal-writer';
 import { eventually, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { addVmRecord } from '../helpers/vm-record';
-import { useStorage } from '../journal/helpers';
+import { storageServices, useStorage } from '../journal/helpers';
 
 const run = promisify(execFile);
 export const AGENT_SCRIPT = join(__dirname, '..', '..', 'infra', 'vm', 'journal-agent.sh');
@@ -113,7 +113,7 @@ export async function makeAgentRig(
   for (const d of [journalDir, stateDir, runDir]) mkdirSync(d, { mode: 0o700 });
   const tokenFile = join(dir, 'ingest-token');
   await addVmRecord(vm); // the journal's read routes answer 404 for an unknown VM
-  writeFileSync(tokenFile, `${await rotateIngestToken(vm)}\n`, { mode: 0o600 });
+  writeFileSync(tokenFile, `${await rotateIngestToken(storageServices(), vm)}\n`, { mode: 0o600 });
   const writer = new JournalWriter(journalDir);
   const id: GuestIdentity = {
     bootId: 'b0'.repeat(16),

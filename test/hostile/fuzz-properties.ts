@@ -9,16 +9,17 @@ import { Readable } from 'node:stream';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import fc from 'fast-check';
 
-import { getBoots, getJournal, getUnits } from '../../functions/journal';
 import { isAppError } from '../../lib/errors';
 import { withProblems } from '../../lib/http/problem';
 import { toRecord } from '../../lib/journal/entry';
 import { parseExportFormat } from '../../lib/journal/export-parser';
 import type { RawEntry } from '../../lib/journal/fields';
+import { bootsHandler, queryHandler, unitsHandler } from '../../lib/journal/http';
 import { updateIndexes } from '../../lib/journal/indexes';
 import { parseJsonEntries } from '../../lib/journal/json-parser';
 import { JOURNAL_QUERY_PARAMS } from '../../lib/journal/params';
 import { writeRecords } from '../../lib/journal/table-store';
+import type { Services } from '../../lib/services';
 import { addVmRecord } from '../helpers/vm-record';
 
 // ---- bodies -------------------------------------------------------------------------------------
@@ -200,14 +201,15 @@ const headers = fc.record(
   { requiredKeys: [] },
 );
 
-const ROUTES = {
-  journal: withProblems(getJournal),
-  units: withProblems(getUnits),
-  boots: withProblems(getBoots),
-} as const;
+const ROUTES = { journal: queryHandler, units: unitsHandler, boots: bootsHandler } as const;
 
 /** The query property for a VM that exists (so that valid queries reach storage). Never a 5xx. */
-export function queryProperty(vm: string) {
+export function queryProperty(services: Services, vm: string) {
+  const routes = {
+    journal: withProblems(ROUTES.journal(services)),
+    units: withProblems(ROUTES.units(services)),
+    boots: withProblems(ROUTES.boots(services)),
+  };
   return fc.asyncProperty(
     fc.constantFrom(...(Object.keys(ROUTES) as (keyof typeof ROUTES)[])),
     query,
@@ -238,7 +240,7 @@ export function queryProperty(vm: string) {
         functionName: `fuzz-${route}`,
         logHandler: (level, ...args) => level === 'error' && errors.push(args.map(String).join(' ')),
       });
-      const res = await ROUTES[route](req, ctx);
+      const res = await routes[route](req, ctx);
       const status = res.status ?? 200;
       if (status >= 500)
         throw new Error(
@@ -255,6 +257,7 @@ export function queryProperty(vm: string) {
 
 /** A VM record and `count` entries over `boots` boots and `units` units in its journal, for the query fuzz. */
 export async function seedFuzzJournal(
+  services: Services,
   vm: string,
   count: number,
   boots: number,
@@ -274,6 +277,11 @@ export async function seedFuzzJournal(
     );
     return toRecord(raw, i);
   });
-  const w = await writeRecords(vm, recs);
-  await updateIndexes(vm, new Date(now / 1000).toISOString().slice(0, 10).replaceAll('-', ''), w.stored);
+  const w = await writeRecords(services, vm, recs);
+  await updateIndexes(
+    services,
+    vm,
+    new Date(now / 1000).toISOString().slice(0, 10).replaceAll('-', ''),
+    w.stored,
+  );
 }

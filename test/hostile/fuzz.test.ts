@@ -13,7 +13,7 @@ describe('fuzz (fixed seed)', () => {
   let storage: Awaited<ReturnType<typeof startStorage>>;
   before(async () => {
     storage = await startStorage();
-    await seedFuzzJournal('fuzz-vm', 20, 2, 3);
+    await seedFuzzJournal(storage.services, 'fuzz-vm', 20, 2, 3);
   });
   after(async () => {
     await storage?.dispose();
@@ -25,6 +25,6 @@ describe('fuzz (fixed seed)', () => {
     });
 
   it('query parameters of /journal, /units, /boots: never a 5xx', async () => {
-    await fc.assert(queryProperty('fuzz-vm'), { seed: SEED, numRuns: 200 });
+    await fc.assert(queryProperty(storage.services, 'fuzz-vm'), { seed: SEED, numRuns: 200 });
   });
 });

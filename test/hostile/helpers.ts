@@ -7,16 +7,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { Services } from '../../lib/services';
 import { Azurite } from '../../local/storage/azurite';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { addVmRecord } from '../helpers/vm-record';
-import { useStorage } from '../journal/helpers';
+import { servicesFor } from '../journal/helpers';
 
 export interface HostileRuntime extends TestRuntime {
   /** Table requests the app sent so far (method and decoded path), in order. */
   tableRequests: string[];
   /** The app's VM record for `name` (the read routes answer 404 without one). */
   addVm(name: string): Promise<void>;
+  /** A Services on the app's storage (not through the counting proxy), for the test's own reads. */
+  services: Services;
 }
 
 function countingProxy(port: number, seen: string[]): Promise<Server> {
@@ -53,9 +56,11 @@ export async function startHostileRuntime(): Promise<HostileRuntime> {
     await storage.dispose();
     throw e;
   }
-  useStorage(storage.connectionString);
+  // Not useStorage: process.env is the app thread's too (SHARE_ENV), and its Services reads it.
+  const services = servicesFor(storage.connectionString);
   return {
     ...t,
+    services,
     tableRequests,
     addVm: addVmRecord,
     async dispose() {

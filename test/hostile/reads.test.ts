@@ -53,7 +53,7 @@ describe('hostile reads', () => {
   before(async () => {
     t = await startHostileRuntime();
     await t.addVm(vm);
-    token = await rotateIngestToken(vm);
+    token = await rotateIngestToken(t.services, vm);
     assert.equal(await push(5, 3), 30);
   });
   after(async () => {

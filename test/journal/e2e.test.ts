@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 import { rotateIngestToken } from '../../lib/ingest-token';
+import type { Services } from '../../lib/services';
 import { LocalRuntime } from '../../local/runtime';
 import { addVmRecord } from '../helpers/vm-record';
 import {
@@ -25,6 +26,9 @@ import {
   sampleEntries,
   useStorage,
 } from './helpers';
+
+/** The app under test (built per file on its storage). */
+let services: Services;
 
 /** Runs a program with stdin closed (systemd-journal-upload waits on an open stdin pipe). */
 function run(cmd: string, args: string[]): Promise<void> {
@@ -59,9 +63,9 @@ describe('journal end to end (local runtime)', () => {
       dataDir: join(dir, 'data'),
       env: { TZ: 'UTC' },
     });
-    useStorage(rt.storageConnectionString);
+    services = useStorage(rt.storageConnectionString);
     await addVmRecord(vm);
-    token = await rotateIngestToken(vm);
+    token = await rotateIngestToken(services, vm);
     file = makeJournalFile(dir, sampleEntries(start, { big: true }));
   });
   after(async () => {
@@ -115,7 +119,7 @@ describe('journal end to end (local runtime)', () => {
   });
 
   it('refuses a missing, wrong or foreign token', async () => {
-    const otherToken = await rotateIngestToken('vm-e2e-other');
+    const otherToken = await rotateIngestToken(services, 'vm-e2e-other');
     const body = exportFormat(sampleEntries(start + 100_000_000).slice(0, 1));
     for (const auth of [undefined, 'Bearer nope', `Bearer ${otherToken}`]) {
       const res = await api(`/vms/${vm}/journal`, {

@@ -13,8 +13,12 @@ import { followJournal } from '../../lib/journal/follow';
 import { updateIndexes } from '../../lib/journal/indexes';
 import type { JournalQuery } from '../../lib/journal/query';
 import { writeRecords } from '../../lib/journal/table-store';
+import type { Services } from '../../lib/services';
 import { eventually } from '../helpers/runtime';
-import { startStorage, useStorage } from './helpers';
+import { servicesFor, startAzurite } from './helpers';
+
+/** The app under test (built per file on its storage). */
+let services: Services;
 
 const BOOT = 'f0'.repeat(16);
 let seq = 0;
@@ -35,13 +39,13 @@ async function put(vm: string, unit: string, times: number[], message = 'line'):
     return toRecord(raw, seq);
   });
   for (let i = 0; i < recs.length; i += 1000) {
-    const w = await writeRecords(vm, recs.slice(i, i + 1000));
+    const w = await writeRecords(services, vm, recs.slice(i, i + 1000));
     const byBucket = new Map<string, typeof w.stored>();
     for (const r of w.stored) {
       const b = new Date(r.realtimeUsec / 1000).toISOString().slice(0, 10).replaceAll('-', '');
       byBucket.set(b, [...(byBucket.get(b) ?? []), r]);
     }
-    for (const [b, list] of byBucket) await updateIndexes(vm, b, list);
+    for (const [b, list] of byBucket) await updateIndexes(services, vm, b, list);
   }
 }
 
@@ -50,7 +54,7 @@ function tail(vm: string, q: Partial<JournalQuery>) {
   const got: SseEvent[] = [];
   const stop = new AbortController();
   const w: SseWriter = { send: (e) => got.push(e), comment: () => undefined, signal: stop.signal };
-  const done = followJournal(vm, { limit: 100, order: 'asc', ...q }, w, { pollMs: 40 });
+  const done = followJournal(services, vm, { limit: 100, order: 'asc', ...q }, w, { pollMs: 40 });
   return {
     got,
     messages: () => got.map((e) => (JSON.parse(e.data) as { message: string }).message),
@@ -62,13 +66,14 @@ function tail(vm: string, q: Partial<JournalQuery>) {
 }
 
 describe('live tail', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   let proxy: Server;
   /** Rows returned by table queries of journal tables, per request. */
   const rows: number[] = [];
 
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
+    services = storage.services;
     const tablePort = Number(/TableEndpoint=http:\/\/127\.0\.0\.1:(\d+)/.exec(storage.connectionString)![1]);
     proxy = createServer((req, res) => {
       const counted = req.method === 'GET' && /\/journal\d{8}\(\)/.test(req.url ?? '');
@@ -95,7 +100,7 @@ describe('live tail', () => {
       req.pipe(up);
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    useStorage(
+    services = servicesFor(
       storage.connectionString.replace(`:${tablePort}/`, `:${(proxy.address() as AddressInfo).port}/`),
     );
   });

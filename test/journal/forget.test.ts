@@ -13,7 +13,11 @@ import { deleteJournal } from '../../lib/journal/forget';
 import { readIndex, updateIndexes } from '../../lib/journal/indexes';
 import { queryJournal } from '../../lib/journal/query';
 import { writeRecords } from '../../lib/journal/table-store';
-import { startStorage } from './helpers';
+import type { Services } from '../../lib/services';
+import { startAzurite } from './helpers';
+
+/** The app under test (built per file on its storage). */
+let services: Services;
 
 const BOOT = 'c3'.repeat(16);
 let seq = 0;
@@ -32,9 +36,10 @@ async function put(vm: string, times: number[], big = false): Promise<void> {
     );
     return toRecord(raw, i);
   });
-  const w = await writeRecords(vm, recs);
+  const w = await writeRecords(services, vm, recs);
   for (const b of new Set(w.stored.map((r) => bucketOf(r.realtimeUsec))))
     await updateIndexes(
+      services,
       vm,
       b,
       w.stored.filter((r) => bucketOf(r.realtimeUsec) === b),
@@ -42,9 +47,10 @@ async function put(vm: string, times: number[], big = false): Promise<void> {
 }
 
 describe('deleting a VM journal', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
+    services = storage.services;
   });
   after(async () => {
     await storage?.dispose();
@@ -77,31 +83,31 @@ describe('deleting a VM journal', () => {
     assert.ok((await rowsOf('web')) > 500);
     const other = await rowsOf('web-2');
 
-    const deleted = await deleteJournal('web');
+    const deleted = await deleteJournal(services, 'web');
     assert.ok(deleted > 500, String(deleted));
     assert.equal(await rowsOf('web'), 0);
     assert.equal(await rowsOf('web-2'), other);
-    assert.equal(await deleteJournal('web'), 0); // a retried activity finds nothing left
-    const index = await readIndex('web');
+    assert.equal(await deleteJournal(services, 'web'), 0); // a retried activity finds nothing left
+    const index = await readIndex(services, 'web');
     assert.deepEqual([index.units, index.boots], [[], []]);
-    assert.deepEqual((await queryJournal('web', { limit: 10, order: 'desc' })).items, []);
+    assert.deepEqual((await queryJournal(services, 'web', { limit: 10, order: 'desc' })).items, []);
   });
 
   it('a VM that reuses the name starts empty: its counts start from zero', async () => {
     const now = Date.now() * 1000;
     await put('reuse', [now - 3_000_000, now - 2_000_000, now - 1_000_000]);
     assert.equal(
-      (await readIndex('reuse', Date.now() + 5_000)).units.reduce((n, u) => n + u.count, 0),
+      (await readIndex(services, 'reuse', Date.now() + 5_000)).units.reduce((n, u) => n + u.count, 0),
       3,
     );
-    await deleteJournal('reuse');
+    await deleteJournal(services, 'reuse');
     await put('reuse', [now - 500_000]);
-    const index = await readIndex('reuse', Date.now() + 10_000);
+    const index = await readIndex(services, 'reuse', Date.now() + 10_000);
     assert.equal(
       index.units.reduce((n, u) => n + u.count, 0),
       1,
     );
     assert.equal(index.boots.length, 1);
-    assert.equal((await queryJournal('reuse', { limit: 10, order: 'asc' })).items.length, 1);
+    assert.equal((await queryJournal(services, 'reuse', { limit: 10, order: 'asc' })).items.length, 1);
   });
 });

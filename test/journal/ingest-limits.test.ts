@@ -12,15 +12,27 @@ import type { TableClient } from '@azure/data-tables';
 
 import { rotateIngestToken } from '../../lib/ingest-token';
 import { bucketOf, bucketTable } from '../../lib/journal/buckets';
-import { readIndex, resetIndexesForTests } from '../../lib/journal/indexes';
+import { readIndex } from '../../lib/journal/indexes';
 import { ingestBody, type IngestOptions, OVERFLOW_UNIT } from '../../lib/journal/ingest';
 import { toApiEntry } from '../../lib/journal/model';
 import { parseJournalQuery } from '../../lib/journal/params';
 import { queryJournal } from '../../lib/journal/query';
-import { tableClient } from '../../lib/legacy-services';
+import type { Services } from '../../lib/services';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { addVmRecord } from '../helpers/vm-record';
-import { BOOT_A, BOOT_B, chunksOf, exportFormat, type Fields, startStorage, useStorage } from './helpers';
+import {
+  BOOT_A,
+  BOOT_B,
+  chunksOf,
+  exportFormat,
+  type Fields,
+  servicesFor,
+  startAzurite,
+  useStorage,
+} from './helpers';
+
+/** The app under test (built per file on its storage). */
+let services: Services;
 
 const START = 1_700_000_000_000_000;
 const NOW_MS = START / 1000 + 100_000;
@@ -39,9 +51,10 @@ const json = (fields: Fields) =>
   JSON.stringify(Object.fromEntries(fields.map(([k, v]) => [k, typeof v === 'string' ? v : [...v]])));
 
 describe('ingestion limits: nothing journald produces stalls it', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
+    services = storage.services;
   });
   after(async () => {
     await storage.dispose();
@@ -55,8 +68,8 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
     ...o,
   });
   const all = async (vm: string) => {
-    const q = await parseJournalQuery(vm, new URLSearchParams('order=asc&limit=1000'), {}, NOW_MS);
-    return (await queryJournal(vm, q.query, NOW_MS)).items.map(toApiEntry);
+    const q = await parseJournalQuery(services, vm, new URLSearchParams('order=asc&limit=1000'), {}, NOW_MS);
+    return (await queryJournal(services, vm, q.query, NOW_MS)).items.map(toApiEntry);
   };
 
   it('a 3 MiB line and 1,100 fields (JSON): kept, the line cut to 2 MiB and named in _VMJ_TRUNCATED', async () => {
@@ -68,7 +81,7 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
       [...head(), ['MESSAGE', 'after']],
     ] as Fields[];
     const body = Buffer.from(entries.map(json).join('\n'));
-    const r = await ingestBody(vm, chunksOf(body, 64 * 1024), opts());
+    const r = await ingestBody(services, vm, chunksOf(body, 64 * 1024), opts());
     assert.equal(r.accepted, 3);
     const items = await all(vm);
     assert.deepEqual(
@@ -89,7 +102,12 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
       [...head(), ['MESSAGE', 'next']],
     ];
     // 100-byte pieces: re-concatenating the line on every piece (as before) is ~90 GB of copying.
-    const r = await ingestBody(vm, chunksOf(exportFormat(entries), 100), opts({ format: 'export' }));
+    const r = await ingestBody(
+      services,
+      vm,
+      chunksOf(exportFormat(entries), 100),
+      opts({ format: 'export' }),
+    );
     assert.equal(r.accepted, 2);
     const [big, next] = await all(vm);
     assert.equal(big!.message!.length, 2 * MiB);
@@ -104,12 +122,12 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
   it('more than 2,048 fields: the rest are dropped and counted; no cursor is still a 400', async () => {
     const vm = 'lim-fields';
     const many: Fields = Array.from({ length: 3000 }, (_, i) => [`F${i}`, 'v']);
-    const r = await ingestBody(vm, chunksOf(Buffer.from(json([...head(), ...many])), 4096), opts());
+    const r = await ingestBody(services, vm, chunksOf(Buffer.from(json([...head(), ...many])), 4096), opts());
     assert.equal(r.accepted, 1);
     const [e] = await all(vm);
     assert.equal(e!.fields._VMJ_DROPPED_FIELDS, String(3000 + 3 - 2048));
     await assert.rejects(
-      ingestBody(vm, chunksOf(Buffer.from(json([['MESSAGE', 'no cursor']])), 4096), opts()),
+      ingestBody(services, vm, chunksOf(Buffer.from(json([['MESSAGE', 'no cursor']])), 4096), opts()),
       (err: { status: number; message: string }) => err.status === 400 && /__CURSOR/.test(err.message),
     );
   });
@@ -118,6 +136,7 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
     const vm = 'lim-quotes';
     const entries = Array.from({ length: 100 }, () => json([...head(), ['MESSAGE', '"'.repeat(12_000)]]));
     const r = await ingestBody(
+      services,
       vm,
       chunksOf(Buffer.from(entries.join('\n')), 65536),
       opts({ mode: 'atomic' }),
@@ -129,13 +148,18 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
   it('a unit name above the 64 KiB property limit is cut to 512 characters', async () => {
     const vm = 'lim-unit';
     const unit = `u${'n'.repeat(70_000)}`;
-    const r = await ingestBody(vm, chunksOf(Buffer.from(json([...head(), ['UNIT', unit]])), 65536), opts());
+    const r = await ingestBody(
+      services,
+      vm,
+      chunksOf(Buffer.from(json([...head(), ['UNIT', unit]])), 65536),
+      opts(),
+    );
     assert.equal(r.accepted, 1);
     const [e] = await all(vm);
     assert.equal(e!.unit, unit.slice(0, 512));
     assert.equal(e!.fields.UNIT, unit);
     assert.deepEqual(
-      (await readIndex(vm, NOW_MS)).units.map((u) => u.unit),
+      (await readIndex(services, vm, NOW_MS)).units.map((u) => u.unit),
       [unit.slice(0, 512)],
     );
   });
@@ -145,7 +169,7 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
     let original: TableClient['submitTransaction'];
     before(async () => {
       // The class lib/storage loaded (the prototype every client of the app shares).
-      proto = Object.getPrototypeOf(await tableClient(bucketTable(bucketOf(START)))) as TableClient;
+      proto = Object.getPrototypeOf(await services.table(bucketTable(bucketOf(START)))) as TableClient;
       original = proto.submitTransaction; // eslint-disable-line @typescript-eslint/unbound-method -- restored as is
     });
     afterEach(() => {
@@ -158,7 +182,7 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
         Buffer.from(
           Array.from({ length: n }, () => json([...head(boot), ['_SYSTEMD_UNIT', unit]])).join('\n'),
         );
-      await ingestBody(vm, chunksOf(body(BOOT_A, 'a.service', 3), 65536), opts());
+      await ingestBody(services, vm, chunksOf(body(BOOT_A, 'a.service', 3), 65536), opts());
       const second = body(BOOT_B, 'b.service', 4);
       let failed = 0;
       proto.submitTransaction = function (this: TableClient, actions, options) {
@@ -166,11 +190,11 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
         if (pk.endsWith('||i') && failed++ === 0) return Promise.reject(new Error('injected: storage lost'));
         return original.call(this, actions, options);
       };
-      await assert.rejects(ingestBody(vm, chunksOf(second, 65536), opts()), /injected/);
-      resetIndexesForTests(); // a new instance retries (no cached rows)
-      const retry = await ingestBody(vm, chunksOf(second, 65536), opts());
+      await assert.rejects(ingestBody(services, vm, chunksOf(second, 65536), opts()), /injected/);
+      services = servicesFor(storage.connectionString); // a new instance retries (no cached rows)
+      const retry = await ingestBody(services, vm, chunksOf(second, 65536), opts());
       assert.deepEqual([retry.accepted, retry.duplicates], [0, 4]);
-      const index = await readIndex(vm, NOW_MS);
+      const index = await readIndex(services, vm, NOW_MS);
       assert.deepEqual(
         index.boots.map((b) => [b.bootId, b.count]),
         [
@@ -186,7 +210,7 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
         ],
       );
       // A plain re-send after that changes nothing and writes no index row.
-      const again = await ingestBody(vm, chunksOf(second, 65536), opts());
+      const again = await ingestBody(services, vm, chunksOf(second, 65536), opts());
       assert.equal(again.transactions, 1 + 1); // the unit copy's conflict resolution and the VM view
     });
   });
@@ -194,10 +218,15 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
   it('units beyond the daily cap are stored under the overflow unit (their fields keep the real one)', async () => {
     const vm = 'lim-units';
     const lines = Array.from({ length: 5 }, (_, i) => json([...head(), ['_SYSTEMD_UNIT', `u${i}.service`]]));
-    await ingestBody(vm, chunksOf(Buffer.from(lines.join('\n')), 65536), opts({ maxUnitsPerDay: 3 }));
+    await ingestBody(
+      services,
+      vm,
+      chunksOf(Buffer.from(lines.join('\n')), 65536),
+      opts({ maxUnitsPerDay: 3 }),
+    );
     const more = json([...head(), ['_SYSTEMD_UNIT', 'u0.service']]);
-    await ingestBody(vm, chunksOf(Buffer.from(more), 65536), opts({ maxUnitsPerDay: 3 }));
-    const units = (await readIndex(vm, NOW_MS)).units.map((u) => [u.unit, u.count]);
+    await ingestBody(services, vm, chunksOf(Buffer.from(more), 65536), opts({ maxUnitsPerDay: 3 }));
+    const units = (await readIndex(services, vm, NOW_MS)).units.map((u) => [u.unit, u.count]);
     assert.deepEqual(units, [
       [OVERFLOW_UNIT, 2],
       ['u0.service', 2],
@@ -222,7 +251,7 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
     it('pending entries are stored at a byte budget, not only every 2,000 entries', async () => {
       const vm = 'lim-flush';
       const lines = Array.from({ length: 12 }, () => json([...head(), ['MESSAGE', 'm'.repeat(100_000)]]));
-      const r = await ingestBody(vm, trickle(lines, 0), opts({ limits: { flushBytes: 250_000 } }));
+      const r = await ingestBody(services, vm, trickle(lines, 0), opts({ limits: { flushBytes: 250_000 } }));
       assert.equal(r.accepted, 12);
       // Four stores of three entries, each: unit copy, VM view, index.
       assert.equal(r.transactions, 4 * 3);
@@ -233,7 +262,7 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
       const lines = Array.from({ length: 10 }, () => json([...head(), ['MESSAGE', 'm'.repeat(10_000)]]));
       const body = gzipSync(lines.join('\n'));
       await assert.rejects(
-        ingestBody(vm, chunksOf(body, 1000), opts({ gzip: true, limits: { maxBytes: 50_000 } })),
+        ingestBody(services, vm, chunksOf(body, 1000), opts({ gzip: true, limits: { maxBytes: 50_000 } })),
         (e: { status: number; errors: { field: string; message: string }[] }) =>
           e.status === 413 && e.errors.some((f) => f.field === 'stored' && /^4 entries/.test(f.message)),
       );
@@ -245,6 +274,7 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
       const lines = Array.from({ length: 30 }, () => json([...head(), ['MESSAGE', 'm'.repeat(10_000)]]));
       const started = Date.now();
       const r = await ingestBody(
+        services,
         vm,
         chunksOf(Buffer.from(lines.join('\n')), 20_000),
         opts({ limits: { bytesPerSecond: 100_000 } }),
@@ -257,7 +287,7 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
       const vm = 'lim-time';
       const lines = Array.from({ length: 40 }, () => json([...head(), ['MESSAGE', 'slow']]));
       await assert.rejects(
-        ingestBody(vm, trickle(lines, 50), opts({ limits: { maxDurationMs: 500 } })),
+        ingestBody(services, vm, trickle(lines, 50), opts({ limits: { maxDurationMs: 500 } })),
         (e: { status: number; errors: { field: string; message: string }[] }) => {
           assert.equal(e.status, 408);
           const note = e.errors.find((f) => f.field === 'stored')!.message;
@@ -279,7 +309,7 @@ describe('binary values in JSON bodies (journalctl -o json writes them as byte a
     for (const k of ['AzureWebJobsStorage', 'AZURE_SUBSCRIPTION_ID', 'PUBLIC_BASE_URL'])
       delete process.env[k];
     t = await startTestRuntime({ appEntry: 'functions/index.ts', env: { TZ: 'UTC' } });
-    useStorage(t.rt.storageConnectionString);
+    services = useStorage(t.rt.storageConnectionString);
   });
   after(async () => {
     await t?.dispose();
@@ -306,7 +336,7 @@ describe('binary values in JSON bodies (journalctl -o json writes them as byte a
 
   it('a byte array of exactly 2 MiB is kept whole; 2 MiB + 1 and 40 MiB are kept cut and named, no 413', async () => {
     const vm = 'lim-binary';
-    const token = await rotateIngestToken(vm);
+    const token = await rotateIngestToken(services, vm);
     const limit = 2 * MiB;
     const sizes = [limit, limit + 1, 40 * MiB];
     const body = gzipSync(Buffer.concat(sizes.map((n, i) => entry(i + 1, byteArray('BIN', n)))));
@@ -342,7 +372,7 @@ describe('binary values in JSON bodies (journalctl -o json writes them as byte a
 
   it('the skipped part of a long byte array is still checked: a number above 255 is a 400 naming the field', async () => {
     const vm = 'lim-binary-bad';
-    const token = await rotateIngestToken(vm);
+    const token = await rotateIngestToken(services, vm);
     const bad = byteArray('BIN', 2 * MiB + 10);
     bad.write('256', bad.length - 4);
     const res = await fetch(t.url(`/api/vms/${vm}/journal?stream=true`), {

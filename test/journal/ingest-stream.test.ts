@@ -14,11 +14,15 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 
 import { rotateIngestToken } from '../../lib/ingest-token';
+import type { Services } from '../../lib/services';
 import { bootEntries, type GuestIdentity, Trickle } from '../../local/guest/entries';
 import { JournalWriter } from '../../local/guest/journal-writer';
 import { eventually, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { addVmRecord } from '../helpers/vm-record';
 import { JOURNAL_UPLOAD, openStream, useStorage } from './helpers';
+
+/** The app under test (built per file on its storage). */
+let services: Services;
 
 describe('streaming ingestion', () => {
   let t: TestRuntime;
@@ -27,7 +31,7 @@ describe('streaming ingestion', () => {
   const vmName = () => `stream-${process.pid}-${++n}`;
   before(async () => {
     t = await startTestRuntime({ appEntry: 'functions/index.ts', env: { TZ: 'UTC' } });
-    useStorage(t.rt.storageConnectionString);
+    services = useStorage(t.rt.storageConnectionString);
     dir = mkdtempSync(join(tmpdir(), 'vmj-stream-'));
   });
   after(async () => {
@@ -55,7 +59,7 @@ describe('streaming ingestion', () => {
 
   it('stores each gzip member of one long request as it arrives, before the request ends', async () => {
     const vm = vmName();
-    const s = openStream(t.url(`/api/vms/${vm}/journal?stream=true`), await rotateIngestToken(vm));
+    const s = openStream(t.url(`/api/vms/${vm}/journal?stream=true`), await rotateIngestToken(services, vm));
     const sent: string[] = [];
     for (let k = 0; k < 5; k++) {
       const lines = [entry(`m${k}a`), entry(`m${k}b`), entry(`m${k}c`)];
@@ -72,7 +76,10 @@ describe('streaming ingestion', () => {
     assert.deepEqual([r.accepted, r.duplicates], [15, 0]);
     assert.equal(r.lastCursor, (JSON.parse(sent.at(-1)!) as { __CURSOR: string }).__CURSOR);
     // The same stream again (a client resending after a lost answer): all duplicates.
-    const again = openStream(t.url(`/api/vms/${vm}/journal?stream=true`), await rotateIngestToken(vm));
+    const again = openStream(
+      t.url(`/api/vms/${vm}/journal?stream=true`),
+      await rotateIngestToken(services, vm),
+    );
     for (let k = 0; k < 5; k++) await again.send(member(sent.slice(k * 3, k * 3 + 3)));
     const b = JSON.parse((await again.end()).body) as { accepted: number; duplicates: number };
     assert.deepEqual([b.accepted, b.duplicates], [0, 15]);
@@ -81,7 +88,7 @@ describe('streaming ingestion', () => {
 
   it('the stream has no body limit (a plain request does)', async () => {
     const vm = vmName();
-    const token = await rotateIngestToken(vm);
+    const token = await rotateIngestToken(services, vm);
     const big = 'x'.repeat(512 * 1024);
     const lines = Array.from({ length: 20 }, (_, i) => entry(`${i} ${big}`)); // 10 MiB in all
     const s = openStream(t.url(`/api/vms/${vm}/journal?stream=true`), token);
@@ -99,7 +106,7 @@ describe('streaming ingestion', () => {
 
   it('a bad entry mid-stream: the entries before it are stored, the 400 names it and says how many', async () => {
     const vm = vmName();
-    const s = openStream(t.url(`/api/vms/${vm}/journal?stream=true`), await rotateIngestToken(vm));
+    const s = openStream(t.url(`/api/vms/${vm}/journal?stream=true`), await rotateIngestToken(services, vm));
     await s.send(member([entry('one'), entry('two')]));
     await eventually(async () => (await stored(vm)).length === 2, 5_000, 10);
     const good = [entry('three'), entry('four')];
@@ -124,7 +131,7 @@ describe('streaming ingestion', () => {
 
   it('a refused entry is answered at once, while the client is still sending (gzip)', async () => {
     const vm = vmName();
-    const s = openStream(t.url(`/api/vms/${vm}/journal?stream=true`), await rotateIngestToken(vm));
+    const s = openStream(t.url(`/api/vms/${vm}/journal?stream=true`), await rotateIngestToken(services, vm));
     await s.send(member([entry('one'), '{"__CURSOR": not JSON}']));
     await s.send(member([entry('more, still coming')]));
     // The body is not ended: the answer must not wait for it (it used to, until the client gave up).
@@ -142,7 +149,7 @@ describe('streaming ingestion', () => {
     const res = await fetch(t.url(`/api/vms/${vm}/journal?stream=yes`), {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${await rotateIngestToken(vm)}`,
+        authorization: `Bearer ${await rotateIngestToken(services, vm)}`,
         'content-type': 'application/x-ndjson',
       },
       body: `${entry('x')}\n`,
@@ -153,7 +160,7 @@ describe('streaming ingestion', () => {
 
   it('stock systemd-journal-upload: a 3 MiB line and 1,100 fields are stored (cut), and the entries after them', async () => {
     const vm = vmName();
-    const token = await rotateIngestToken(vm);
+    const token = await rotateIngestToken(services, vm);
     const journalDir = join(dir, vm);
     const writer = new JournalWriter(journalDir);
     const id: GuestIdentity = {
@@ -188,7 +195,7 @@ describe('streaming ingestion', () => {
 
   it('stock systemd-journal-upload --follow: each new entry is stored within a moment', async () => {
     const vm = vmName();
-    const token = await rotateIngestToken(vm);
+    const token = await rotateIngestToken(services, vm);
     const journalDir = join(dir, vm);
     const writer = new JournalWriter(journalDir);
     const id: GuestIdentity = {

@@ -11,7 +11,11 @@ import { ingestBody } from '../../lib/journal/ingest';
 import { escapeKeyPart, indexPartition, unitPartition } from '../../lib/journal/keys';
 import { parseJournalQuery } from '../../lib/journal/params';
 import { queryJournal } from '../../lib/journal/query';
-import { BOOT_A, startStorage } from './helpers';
+import type { Services } from '../../lib/services';
+import { BOOT_A, startAzurite } from './helpers';
+
+/** The app under test (built per file on its storage). */
+let services: Services;
 
 const START = 1_700_000_000_000_000;
 const NOW_MS = START / 1000 + 100_000;
@@ -53,10 +57,11 @@ describe('journal keys', () => {
   });
 
   describe('on the local storage (Azurite with the key check)', () => {
-    let storage: Awaited<ReturnType<typeof startStorage>>;
+    let storage: Awaited<ReturnType<typeof startAzurite>>;
     let table: TableClient;
     before(async () => {
-      storage = await startStorage();
+      storage = await startAzurite();
+      services = storage.services;
       table = TableClient.fromConnectionString(storage.connectionString, 'keycheck', {
         allowInsecureConnection: true,
       });
@@ -111,24 +116,24 @@ describe('journal keys', () => {
           MESSAGE: `hello from ${unit} ${'x'.repeat(20_000)}`,
         }),
       );
-      const r = await ingestBody(vm, body(lines.join('\n')), {
+      const r = await ingestBody(services, vm, body(lines.join('\n')), {
         format: 'json',
         gzip: false,
         mode: 'atomic',
         nowMs: NOW_MS,
       });
       assert.equal(r.accepted, UNITS.length);
-      const index = await readIndex(vm, NOW_MS);
+      const index = await readIndex(services, vm, NOW_MS);
       assert.deepEqual(index.units.map((u) => u.unit).sort(), [...UNITS].sort());
-      const whole = await parseJournalQuery(vm, new URLSearchParams(), {}, NOW_MS);
-      const all = (await queryJournal(vm, whole.query, NOW_MS)).items;
+      const whole = await parseJournalQuery(services, vm, new URLSearchParams(), {}, NOW_MS);
+      const all = (await queryJournal(services, vm, whole.query, NOW_MS)).items;
       assert.deepEqual(
         all.map((e) => e.unit),
         UNITS,
       );
       for (const unit of UNITS) {
-        const q = await parseJournalQuery(vm, new URLSearchParams({ unit }), {}, NOW_MS);
-        const items = (await queryJournal(vm, q.query, NOW_MS)).items;
+        const q = await parseJournalQuery(services, vm, new URLSearchParams({ unit }), {}, NOW_MS);
+        const items = (await queryJournal(services, vm, q.query, NOW_MS)).items;
         assert.equal(items.length, 1, unit);
         assert.equal(items[0]!.unit, unit);
       }

@@ -5,20 +5,23 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
-import { bucketStart, resetBucketsForTests } from '../../lib/journal/buckets';
+import { bucketStart } from '../../lib/journal/buckets';
 import { toRecord } from '../../lib/journal/entry';
 import type { RawEntry } from '../../lib/journal/fields';
-import { resetIndexesForTests, updateIndexes } from '../../lib/journal/indexes';
+import { forgetIndexes, updateIndexes } from '../../lib/journal/indexes';
 import { forgetQueryHints, type JournalQuery, queryJournal } from '../../lib/journal/query';
 import { writeRecords } from '../../lib/journal/table-store';
-import { resetLegacyServices } from '../../lib/legacy-services';
-import { startStorage, useStorage } from './helpers';
+import type { Services } from '../../lib/services';
+import { servicesFor, startAzurite } from './helpers';
 
 const DAY_US = 86_400_000_000;
 const TODAY = bucketStart('20231114');
 const NOW_MS = (TODAY + 20 * 3_600_000_000) / 1000;
 const BOOT = 'd4'.repeat(16);
 const VM = 'vm-req';
+/** The app under test: the one that wrote, then (coldInstance) a new one on the counting proxy. */
+let services: Services;
+let proxied: string;
 
 /** Entries of one unit, `n` of them spread evenly over [from, to). Returns their offsets' times. */
 async function load(unit: string, n: number, from: number, to: number): Promise<number[]> {
@@ -38,13 +41,15 @@ async function load(unit: string, n: number, from: number, to: number): Promise<
     return toRecord(raw, i);
   });
   for (let i = 0; i < recs.length; i += 1000) {
-    const w = await writeRecords(VM, recs.slice(i, i + 1000), NOW_MS);
+    const w = await writeRecords(services, VM, recs.slice(i, i + 1000), NOW_MS);
     await updateIndexes(
+      services,
       VM,
       '20231114',
       w.stored.filter((r) => r.realtimeUsec >= TODAY),
     );
     await updateIndexes(
+      services,
       VM,
       '20231113',
       w.stored.filter((r) => r.realtimeUsec < TODAY),
@@ -54,13 +59,14 @@ async function load(unit: string, n: number, from: number, to: number): Promise<
 }
 
 describe('newest-N query: requests on a cold and a warm instance', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   let proxy: Server;
   const seen: string[] = [];
   const times: Record<string, number[]> = {};
 
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
+    services = storage.services;
     const tablePort = Number(/TableEndpoint=http:\/\/127\.0\.0\.1:(\d+)/.exec(storage.connectionString)![1]);
     proxy = createServer((req, res) => {
       seen.push(`${req.method} ${decodeURIComponent(req.url ?? '')}`);
@@ -83,23 +89,25 @@ describe('newest-N query: requests on a cold and a warm instance', () => {
       ...(await load('split.service', 200, TODAY - DAY_US, TODAY - 1)),
       ...(await load('split.service', 40, TODAY, TODAY + 19 * 3_600_000_000)),
     ];
-    useStorage(storage.connectionString.replace(`:${tablePort}/`, `:${port}/`));
+    proxied = storage.connectionString.replace(`:${tablePort}/`, `:${port}/`);
   });
   after(async () => {
     await new Promise((r) => proxy.close(r));
     await storage.dispose();
   });
 
-  /** A fresh process: no clients, no bucket list, no index or window hints. */
+  /** A fresh app instance: no clients, no bucket list, no index or window hints. */
   const coldInstance = () => {
-    resetLegacyServices();
-    resetBucketsForTests();
-    resetIndexesForTests();
-    forgetQueryHints();
+    services = servicesFor(proxied);
   };
   const query = async (unit: string, extra: Partial<JournalQuery> = {}) => {
     seen.length = 0;
-    const r = await queryJournal(VM, { units: [unit], limit: 100, order: 'desc', ...extra }, NOW_MS);
+    const r = await queryJournal(
+      services,
+      VM,
+      { units: [unit], limit: 100, order: 'desc', ...extra },
+      NOW_MS,
+    );
     return { offsets: r.items.map((e) => e.offset.slice(0, 16)), wire: [...seen], counted: r.requests };
   };
   const newest = (ts: number[], n = 100) =>
@@ -117,8 +125,8 @@ describe('newest-N query: requests on a cold and a warm instance', () => {
     assert.match(cold.wire[1]!, /^GET \/devstoreaccount1\/journal20231114\(\)/);
     assert.equal(cold.counted, 2);
     // No index read, no table creation: the same query with the table list cached is one request.
-    forgetQueryHints();
-    resetIndexesForTests();
+    forgetQueryHints(services);
+    forgetIndexes(services, VM);
     const noHints = await query('quiet.service');
     assert.deepEqual(noHints.offsets, cold.offsets);
     assert.equal(noHints.wire.length, 1, noHints.wire.join('\n'));
@@ -133,7 +141,7 @@ describe('newest-N query: requests on a cold and a warm instance', () => {
     const today = [...new Set([...times.quiet!, ...times.busy!, ...times.split!])].filter((t) => t >= TODAY);
     const run = async () => {
       seen.length = 0;
-      const r = await queryJournal(VM, { limit: 100, order: 'desc' }, NOW_MS);
+      const r = await queryJournal(services, VM, { limit: 100, order: 'desc' }, NOW_MS);
       return { offsets: r.items.map((e) => e.offset.slice(0, 16)), wire: [...seen], counted: r.requests };
     };
     const cold = await run();
@@ -148,7 +156,7 @@ describe('newest-N query: requests on a cold and a warm instance', () => {
   });
 
   it('a busy unit: three requests cold (page, index row, window), one warm, same results', async () => {
-    forgetQueryHints();
+    forgetQueryHints(services);
     const cold = await query('busy.service');
     assert.deepEqual(cold.offsets, newest(times.busy!));
     assert.equal(cold.wire.length, 3, cold.wire.join('\n'));
@@ -174,7 +182,7 @@ describe('newest-N query: requests on a cold and a warm instance', () => {
   });
 
   it('across a day boundary: one request per day read, results merged newest first', async () => {
-    forgetQueryHints();
+    forgetQueryHints(services);
     const cold = await query('split.service');
     assert.deepEqual(cold.offsets, newest(times.split!));
     assert.equal(cold.wire.length, 2, cold.wire.join('\n'));

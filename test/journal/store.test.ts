@@ -17,7 +17,7 @@ import { queryJournal } from '../../lib/journal/query';
 import { dropExpiredBuckets } from '../../lib/journal/retention';
 import { formatShort } from '../../lib/journal/short';
 import { writeRecords } from '../../lib/journal/table-store';
-import { tableClient } from '../../lib/legacy-services';
+import type { Services } from '../../lib/services';
 import {
   BOOT_A,
   BOOT_B,
@@ -25,20 +25,24 @@ import {
   journalctl,
   makeJournalFile,
   sampleEntries,
-  startStorage,
+  startAzurite,
 } from './helpers';
+
+/** The app under test (built per file on its storage). */
+let services: Services;
 
 const START = 1_700_000_000_000_000;
 const NOW_MS = START / 1000 + 100_000;
 
 describe('journal store and query (Azurite)', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   let dir: string;
   let file: string;
   const vm = 'vm-store';
 
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
+    services = storage.services;
     dir = mkdtempSync(join(tmpdir(), 'journal-store-'));
     file = makeJournalFile(dir, sampleEntries(START, { big: true }));
   });
@@ -47,12 +51,13 @@ describe('journal store and query (Azurite)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const q = (params: string) => parseJournalQuery(vm, new URLSearchParams(params), {}, NOW_MS);
-  const run = async (params: string) => (await queryJournal(vm, (await q(params)).query, NOW_MS)).items;
+  const q = (params: string) => parseJournalQuery(services, vm, new URLSearchParams(params), {}, NOW_MS);
+  const run = async (params: string) =>
+    (await queryJournal(services, vm, (await q(params)).query, NOW_MS)).items;
 
   it('stores every entry once; the same entries again as JSON are all duplicates', async () => {
     const exp = journalctl(file, ['-o', 'export']);
-    const r1 = await ingestBody(vm, chunksOf(exp, 65536), {
+    const r1 = await ingestBody(services, vm, chunksOf(exp, 65536), {
       format: 'export',
       gzip: false,
       mode: 'atomic',
@@ -61,7 +66,7 @@ describe('journal store and query (Azurite)', () => {
     assert.deepEqual([r1.accepted, r1.duplicates, r1.expired], [14, 0, 0]);
     assert.match(r1.lastCursor!, /^s=/);
     const json = journalctl(file, ['-o', 'json', '--all']);
-    const r2 = await ingestBody(vm, chunksOf(json, 65536), {
+    const r2 = await ingestBody(services, vm, chunksOf(json, 65536), {
       format: 'json',
       gzip: false,
       mode: 'atomic',
@@ -84,10 +89,10 @@ describe('journal store and query (Azurite)', () => {
         i,
       );
     const records = Array.from({ length: 150 }, (_, i) => rec(i));
-    const w1 = await writeRecords(v, records, NOW_MS);
+    const w1 = await writeRecords(services, v, records, NOW_MS);
     assert.deepEqual([w1.accepted, w1.duplicates], [150, 0]);
     // Lose some rows of each copy, as a try that died half-way (or a concurrent writer) would leave.
-    const table = await tableClient(bucketTable(bucketOf(START)));
+    const table = await services.table(bucketTable(bucketOf(START)));
     const unitPk = unitPartition(v, 'half.service');
     for (const i of [0, 3, 120]) await table.deleteEntity(unitPk, records[i]!.offset);
     const packs = async () => {
@@ -103,7 +108,7 @@ describe('journal store and query (Azurite)', () => {
       [50, 50, 50],
     );
     await table.deleteEntity(vmPartition(v), before[1]!.rowKey); // the VM view lost entries 50-99
-    const w2 = await writeRecords(v, records, NOW_MS);
+    const w2 = await writeRecords(services, v, records, NOW_MS);
     assert.deepEqual([w2.accepted, w2.duplicates], [3, 147]);
     assert.deepEqual(
       w2.stored.map((r) => r.offset).sort(),
@@ -115,7 +120,7 @@ describe('journal store and query (Azurite)', () => {
     assert.equal(n, 150);
     assert.deepEqual(await packs(), before); // the same packs (same keys), the lost one rewritten
     for (const query of ['order=asc&limit=200', 'limit=200']) {
-      const items = (await queryJournal(v, (await q(query)).query, NOW_MS)).items;
+      const items = (await queryJournal(services, v, (await q(query)).query, NOW_MS)).items;
       assert.equal(items.length, 150);
       const big = items.find((e) => e.offset === records[3]!.offset)!;
       assert.equal(big.fields.MESSAGE, 'y'.repeat(300_000)); // referenced from its pack
@@ -138,16 +143,18 @@ describe('journal store and query (Azurite)', () => {
     const all = Array.from({ length: 120 }, (_, i) => rec(i, i % 3 ? 'a.service' : 'b.service'));
     // Two requests whose entries interleave in time (two sources), then a re-send split differently.
     await writeRecords(
+      services,
       v,
       all.filter((_, i) => i % 3 !== 0),
       NOW_MS,
     );
     await writeRecords(
+      services,
       v,
       all.filter((_, i) => i % 3 === 0),
       NOW_MS,
     );
-    const w = await writeRecords(v, all.slice(30, 90), NOW_MS);
+    const w = await writeRecords(services, v, all.slice(30, 90), NOW_MS);
     assert.deepEqual([w.accepted, w.duplicates], [0, 60]);
     const want = all.map((r) => r.offset);
     for (const [query, expect] of [
@@ -157,7 +164,7 @@ describe('journal store and query (Azurite)', () => {
       ['order=asc&limit=7', want.slice(0, 7)],
       ['order=desc&priority=3&limit=500', [...want].reverse().filter((_, i) => (119 - i) % 8 <= 3)],
     ] as const) {
-      const items = (await queryJournal(v, (await q(query)).query, NOW_MS)).items;
+      const items = (await queryJournal(services, v, (await q(query)).query, NOW_MS)).items;
       assert.deepEqual(
         items.map((e) => e.offset),
         expect,
@@ -168,7 +175,12 @@ describe('journal store and query (Azurite)', () => {
     const paged: string[] = [];
     let after: string | undefined;
     for (;;) {
-      const page = await queryJournal(v, { limit: 25, order: 'asc', ...(after ? { after } : {}) }, NOW_MS);
+      const page = await queryJournal(
+        services,
+        v,
+        { limit: 25, order: 'asc', ...(after ? { after } : {}) },
+        NOW_MS,
+      );
       paged.push(...page.items.map((e) => e.offset));
       if (!page.more) break;
       after = page.items.at(-1)!.offset;
@@ -188,11 +200,13 @@ describe('journal store and query (Azurite)', () => {
       ),
     );
     await writeRecords(
+      services,
       v,
       sparse.filter((_, i) => i % 2 === 0),
       NOW_MS,
     );
     await writeRecords(
+      services,
       v,
       sparse.filter((_, i) => i % 2 === 1),
       NOW_MS,
@@ -202,6 +216,7 @@ describe('journal store and query (Azurite)', () => {
       let bound: string | undefined;
       for (;;) {
         const page = await queryJournal(
+          services,
           v,
           {
             limit: 3,
@@ -275,6 +290,25 @@ describe('journal store and query (Azurite)', () => {
     assert.equal((await run('unit=foo\\x2dbar.service')).length, 1);
   });
 
+  it('grep applies to large (overflow) entries in both orders, of the VM and of their unit', async () => {
+    // The two big.service entries are stored in overflow rows; neither contains "reboot" or "ü" + "x".
+    for (const order of ['asc', 'desc'])
+      for (const unit of ['', '&unit=big.service&unit=nginx.service']) {
+        const found = await run(`order=${order}&grep=reboot${unit}`);
+        assert.deepEqual(
+          found.map((e) => String(toApiEntry(e).message).slice(0, 20)),
+          ['after reboot'],
+          `${order}${unit}`,
+        );
+      }
+    // And a large entry that does match is found, complete.
+    const big = await run('order=desc&grep=xxxxxxxx&limit=5');
+    assert.deepEqual(
+      big.map((e) => (toApiEntry(e).message as string).length),
+      [100 * 1024],
+    );
+  });
+
   it('pages with cursors in both orders', async () => {
     for (const order of ['asc', 'desc']) {
       const all = await run(`order=${order}&limit=1000`);
@@ -282,7 +316,7 @@ describe('journal store and query (Azurite)', () => {
       let after: string | undefined;
       for (let page = 0; page < 10; page++) {
         const parsed = await q(`order=${order}&limit=4${after ? `&cursor=${after}` : ''}`);
-        const r = await queryJournal(vm, parsed.query, NOW_MS);
+        const r = await queryJournal(services, vm, parsed.query, NOW_MS);
         seen.push(...r.items.map((e) => e.offset));
         if (!r.more) break;
         const { encodeCursor } = await import('../../lib/journal/params');
@@ -306,7 +340,7 @@ describe('journal store and query (Azurite)', () => {
   });
 
   it('keeps unit and boot indexes', async () => {
-    const index = await readIndex(vm, NOW_MS + 10_000);
+    const index = await readIndex(services, vm, NOW_MS + 10_000);
     const nginx = index.units.find((u) => u.unit === 'nginx.service')!;
     assert.equal(nginx.count, 5);
     assert.deepEqual(
@@ -319,21 +353,21 @@ describe('journal store and query (Azurite)', () => {
   });
 
   it('ingest tokens: only the current token of that VM verifies', async () => {
-    const t1 = await rotateIngestToken(vm);
-    const other = await rotateIngestToken('vm-other');
-    assert.equal(await verifyIngestToken(vm, t1), true);
-    assert.equal(await verifyIngestToken(vm, other), false);
-    assert.equal(await verifyIngestToken('vm-none', t1), false);
-    const t2 = await rotateIngestToken(vm);
-    assert.equal(await verifyIngestToken(vm, t1), false);
-    assert.equal(await verifyIngestToken(vm, t2), true);
+    const t1 = await rotateIngestToken(services, vm);
+    const other = await rotateIngestToken(services, 'vm-other');
+    assert.equal(await verifyIngestToken(services, vm, t1), true);
+    assert.equal(await verifyIngestToken(services, vm, other), false);
+    assert.equal(await verifyIngestToken(services, 'vm-none', t1), false);
+    const t2 = await rotateIngestToken(services, vm);
+    assert.equal(await verifyIngestToken(services, vm, t1), false);
+    assert.equal(await verifyIngestToken(services, vm, t2), true);
     assert.match(t2, /^[A-Za-z0-9_-]{43}$/);
   });
 
   it('retention drops whole day tables', async () => {
-    assert.ok((await existingBuckets(NOW_MS, true)).includes('20231114'));
-    const dropped = await dropExpiredBuckets(NOW_MS + 40 * 86_400_000, 30);
+    assert.ok((await existingBuckets(services, { nowMs: NOW_MS, fresh: true })).includes('20231114'));
+    const dropped = await dropExpiredBuckets(services, NOW_MS + 40 * 86_400_000, 30);
     assert.deepEqual(dropped, ['20231114']);
-    assert.equal((await existingBuckets(NOW_MS, true)).length, 0);
+    assert.equal((await existingBuckets(services, { nowMs: NOW_MS, fresh: true })).length, 0);
   });
 });

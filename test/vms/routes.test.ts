@@ -121,7 +121,7 @@ describe('VM route handlers', () => {
 
   test('the rotation answers the ingest and upload URLs from PUBLIC_BASE_URL', async () => {
     await addVm('rot1', 'running');
-    await issueIngestToken('rot1', 1); // the VM step's (lib/ingest-token reads the storage useStorage set)
+    await issueIngestToken(services, 'rot1', 1); // the VM step's (lib/ingest-token reads the storage useStorage set)
     const r = await call(routes.rotateIngestTokenRoute(services), post('/api/vms/rot1/ingest-token', 'rot1'));
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.ingestUrl, 'https://vmj.example.com/api/vms/rot1/journal');

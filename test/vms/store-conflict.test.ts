@@ -12,7 +12,7 @@ import { writeRecords } from '../../lib/journal/table-store';
 import { createServices } from '../../lib/services';
 import { getVm, updateVm } from '../../lib/vms/store';
 import { addVmRecord } from '../helpers/vm-record';
-import { startStorage, useStorage } from '../journal/helpers';
+import { startStorage, storageServices, useStorage } from '../journal/helpers';
 
 interface Thrown {
   status?: number;
@@ -95,7 +95,8 @@ describe('conflict resolution that does not converge', () => {
     // Every create conflicts, and the lookup that follows finds nothing.
     await withConflicts(
       (req) => (req.method === 'POST' && !/\/Tables/.test(req.url ?? '') ? 409 : undefined),
-      () => assert.rejects(writeRecords('vm-c', [toRecord(raw, 0)]), (e: Thrown) => isBusy(e)),
+      () =>
+        assert.rejects(writeRecords(storageServices(), 'vm-c', [toRecord(raw, 0)]), (e: Thrown) => isBusy(e)),
     );
   });
 });

@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { tableClient } from '../../lib/legacy-services';
+import type { Services } from '../../lib/services';
 import { eventually } from '../helpers/runtime';
 import { useStorage } from '../journal/helpers';
 import { sshPublicKey, startVmRuntime, type VmTestRuntime } from './helpers';
+
+/** The app's Services on the runtime's storage (for the tokens it mints). */
+let services: Services;
 
 const VM_TYPE = 'Microsoft.Compute/virtualMachines';
 
@@ -34,7 +37,7 @@ describe('ingest token lifecycle, end to end', () => {
         },
       },
     });
-    useStorage(t.rt.storageConnectionString);
+    services = useStorage(t.rt.storageConnectionString);
   });
   after(async () => {
     await t?.dispose();
@@ -61,7 +64,7 @@ describe('ingest token lifecycle, end to end', () => {
       body: '',
     });
   const tokenRow = async (name: string) =>
-    (await tableClient('ingesttokens')).getEntity(name, '').then(
+    (await services.table('ingesttokens')).getEntity(name, '').then(
       (r) => r,
       (e: { statusCode?: number }) => {
         if (e.statusCode === 404) return undefined;

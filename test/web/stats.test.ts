@@ -8,7 +8,11 @@ import { isAppError } from '../../lib/errors';
 import { readIndex } from '../../lib/journal/indexes';
 import { ingestBody } from '../../lib/journal/ingest';
 import { parseStatsQuery, readStats, STATS_MAX_UNITS } from '../../lib/journal/stats';
-import { chunksOf, startStorage } from '../journal/helpers';
+import type { Services } from '../../lib/services';
+import { chunksOf, startAzurite } from '../journal/helpers';
+
+/** The app under test (built per file on its storage). */
+let services: Services;
 
 const BOOT = 'a'.repeat(32);
 // 23:30 UTC on 2023-11-14: the entries cross midnight into the next day's bucket table.
@@ -44,7 +48,7 @@ const ndjson = (ls: Line[], seq0 = 0) =>
     .join('\n');
 
 async function ingest(vm: string, body: string) {
-  return ingestBody(vm, chunksOf(Buffer.from(body), 65536), {
+  return ingestBody(services, vm, chunksOf(Buffer.from(body), 65536), {
     format: 'json',
     gzip: false,
     mode: 'atomic',
@@ -66,9 +70,10 @@ function fieldOf(fn: () => unknown): string | undefined {
 }
 
 describe('journal stats counters', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
+    services = storage.services;
     // Two requests, so hour rows are created and then updated (ETag path).
     await ingest('vm-stats', ndjson(lines.slice(0, 70)));
     await ingest('vm-stats', ndjson(lines.slice(70), 70));
@@ -79,6 +84,7 @@ describe('journal stats counters', () => {
     const requests = { requests: 0 };
     const since = START_USEC - 12 * 3_600_000_000;
     const s = await readStats(
+      services,
       'vm-stats',
       q({ since: iso(since), until: iso(since + 24 * 3_600_000_000), bucket: '1m', by: 'priority' }),
       requests,
@@ -100,6 +106,7 @@ describe('journal stats counters', () => {
 
   it('hourly counts by unit, and a range that starts mid-way counts only what is inside it', async () => {
     const s = await readStats(
+      services,
       'vm-stats',
       q({ since: iso(START_USEC), until: iso(START_USEC + 3_599_000_000), bucket: '1h', by: 'unit' }),
     );
@@ -108,6 +115,7 @@ describe('journal stats counters', () => {
       Object.fromEntries(UNITS.map((u) => [u, lines.filter((l) => l.unit === u).length])),
     );
     const half = await readStats(
+      services,
       'vm-stats',
       q({ since: iso(START_USEC + 30 * 60_000_000), until: iso(START_USEC + 3_599_000_000), bucket: '1m' }),
     );
@@ -118,11 +126,12 @@ describe('journal stats counters', () => {
     const r = await ingest('vm-stats', ndjson(lines.slice(0, 50)));
     assert.equal(r.accepted, 0);
     const s = await readStats(
+      services,
       'vm-stats',
       q({ since: iso(START_USEC), until: iso(START_USEC + 3_600_000_000) }),
     );
     assert.equal(s.total, lines.length);
-    const index = await readIndex('vm-stats', NOW_MS);
+    const index = await readIndex(services, 'vm-stats', NOW_MS);
     assert.deepEqual(index.units.map((u) => u.unit).sort(), [...UNITS].sort());
     assert.deepEqual(
       index.boots.map((b) => b.bootId),
@@ -138,6 +147,7 @@ describe('journal stats counters', () => {
     }));
     await ingest('vm-units', ndjson(many));
     const s = await readStats(
+      services,
       'vm-units',
       q({ since: iso(START_USEC), until: iso(START_USEC + 60_000_000), by: 'unit' }),
     );
@@ -147,7 +157,7 @@ describe('journal stats counters', () => {
   });
 
   it('a VM without entries has empty series', async () => {
-    const s = await readStats('vm-none', q({}));
+    const s = await readStats(services, 'vm-none', q({}));
     assert.deepEqual([s.total, s.series.length], [0, 0]);
   });
 
