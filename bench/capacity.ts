@@ -16,7 +16,7 @@ import { rotateIngestToken } from '../lib/ingest-token';
 import { ingestBody } from '../lib/journal/ingest';
 import type { Services } from '../lib/services';
 import { LocalRuntime } from '../local/runtime';
-import { openStream, useStorage } from '../test/journal/helpers';
+import { openStream, servicesFor } from '../test/journal/helpers';
 
 /** The app's Services on the runtime's storage (for the tokens it mints). */
 let services: Services;
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     },
   });
   try {
-    services = useStorage(rt.storageConnectionString);
+    services = servicesFor(rt.storageConnectionString);
     const vms = Array.from({ length: VMS }, (_, i) => `cap-${i}`);
     const tokens = await Promise.all(vms.map((vm) => rotateIngestToken(services, vm)));
     // Warm-up: tables of the day and the app's code paths.

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 
 import { bodyProperty, queryProperty, seedFuzzJournal } from '../test/hostile/fuzz-properties';
-import { startStorage } from '../test/journal/helpers';
+import { startAzurite } from '../test/journal/helpers';
 
 const PER_PARSER = Number(process.env.FUZZ_CASES ?? 35_000);
 const QUERIES = Math.round((PER_PARSER * 3) / 7);
@@ -42,7 +42,7 @@ async function run(target: string, total: number, property: () => fc.IAsyncPrope
 }
 
 async function main(): Promise<void> {
-  const storage = await startStorage();
+  const storage = await startAzurite();
   try {
     await seedFuzzJournal(storage.services, 'fuzz-vm', 50, 3, 4);
 

@@ -47,7 +47,7 @@ import { runLimited, writeRecords } from '../lib/journal/table-store';
 import type { Services } from '../lib/services';
 import { LocalRuntime } from '../local/runtime';
 import { Azurite } from '../local/storage/azurite';
-import { servicesFor, useStorage } from '../test/journal/helpers';
+import { servicesFor } from '../test/journal/helpers';
 
 /** The app's Services (the bench's own reads and writes; a new one is a cold instance). */
 let services: Services;
@@ -342,7 +342,7 @@ async function main() {
   let ingest: Awaited<ReturnType<typeof ingestRounds>>;
   let tx: Awaited<ReturnType<typeof transactionsPer1000>>;
   try {
-    services = useStorage(rt.storageConnectionString);
+    services = servicesFor(rt.storageConnectionString);
     const t0 = (Date.now() - 3_600_000) * 1000;
     ingest = await ingestRounds(rt.baseUrl, t0, rt.azurite.pid);
     tx = await transactionsPer1000(t0 + 3_000_000_000);

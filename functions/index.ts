@@ -2,13 +2,11 @@
 // functions at the bottom of its file, with the one Services built at load (./services).
 import { app } from '@azure/functions';
 
-import { useAsLegacyServices } from '../lib/legacy-services';
 import { setupTelemetry } from '../lib/telemetry/setup';
 import { services } from './services';
 
 app.setup({ enableHttpStream: true });
 setupTelemetry(app, services.env); // before the functions: a no-op unless a telemetry setting is set
-useAsLegacyServices(services); // TRANSITIONAL: code not yet given a Services shares this one
 
 import './health';
 import './journal';

@@ -8,7 +8,6 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { CloudEvent } from 'cloudevents';
 
-import { legacyServices } from '../legacy-services';
 import type { Services } from '../services';
 import { eventIdAt, EventIdMinter, invertEventId } from './ids';
 import { EVENT_SOURCE, EVENT_TYPES, type EventKind } from './types';
@@ -73,24 +72,13 @@ export interface AppendOptions {
 }
 
 /** Builds, validates (cloudevents) and stores one event; returns it, or undefined for a duplicate. */
-export function appendEvent(
+export async function appendEvent(
   services: Services,
   kind: EventKind,
   subject: string,
   data: unknown,
-  opts?: AppendOptions,
-): Promise<StoredEvent | undefined>;
-/** TRANSITIONAL (#18): the process-wide legacy Services, for callers not yet given one. */
-export function appendEvent(
-  kind: EventKind,
-  subject: string,
-  data: unknown,
-  opts?: AppendOptions,
-): Promise<StoredEvent | undefined>;
-export async function appendEvent(...args: unknown[]): Promise<StoredEvent | undefined> {
-  const [services, kind, subject, data, opts = {}] = (
-    typeof args[0] === 'string' ? [legacyServices(), ...args] : args
-  ) as [Services, EventKind, string, unknown, AppendOptions?];
+  opts: AppendOptions = {},
+): Promise<StoredEvent | undefined> {
   const [stored] = await appendEvents(services, [{ kind, subject, data, opts }]);
   return stored;
 }
@@ -123,13 +111,7 @@ interface Waiting {
 export function appendEvents(
   services: Services,
   items: readonly EventToAppend[],
-): Promise<(StoredEvent | undefined)[]>;
-/** TRANSITIONAL (#18): the process-wide legacy Services, for callers not yet given one. */
-export function appendEvents(items: readonly EventToAppend[]): Promise<(StoredEvent | undefined)[]>;
-export function appendEvents(
-  ...args: [Services, readonly EventToAppend[]] | [readonly EventToAppend[]]
 ): Promise<(StoredEvent | undefined)[]> {
-  const [services, items] = args.length === 1 ? [legacyServices(), args[0]] : args;
   if (items.length === 0) return Promise.resolve([]);
   return new Promise((done, fail) => {
     instance(services).waiting.push({ items, done, fail });

@@ -35,10 +35,6 @@ function vmName(req: HttpRequest): string {
   return name;
 }
 
-/** 404 unless the VM exists. */
-// merge: services — requireLiveVm(services, name) once lib/vms takes its Services.
-const requireVm = (_services: Services, name: string) => requireLiveVm(name);
-
 /** The caller's token must be the VM's; returns the rotated token to hand to it, if there is one. */
 async function requireToken(
   services: Services,
@@ -125,7 +121,7 @@ export const queryHandler =
     const parsed = await parseJournalQuery(services, vm, req.query, {
       lastEventId: req.headers.get('last-event-id'),
     });
-    await requireVm(services, vm);
+    await requireLiveVm(services, vm);
     if (parsed.follow) {
       checkSseCapacity(services);
       const abortSignal = disconnectSignal(services, ctx.invocationId);
@@ -182,7 +178,7 @@ export const unitsHandler =
     const vm = vmName(req);
     rejectUnknownQuery(req.query, ['limit', 'cursor']);
     const params = parseUnitsPage(req.query);
-    await requireVm(services, vm);
+    await requireLiveVm(services, vm);
     const page = unitsPage(await readIndex(services, vm), params);
     const items = page.items.map((u) => ({
       unit: u.unit,
@@ -200,7 +196,7 @@ export const bootsHandler =
     const vm = vmName(req);
     rejectUnknownQuery(req.query, ['limit', 'cursor']);
     const params = parseBootsPage(req.query);
-    await requireVm(services, vm);
+    await requireLiveVm(services, vm);
     const page = bootsPage(await readIndex(services, vm), params);
     const items = page.items.map((b) => ({
       index: b.index,

@@ -74,6 +74,8 @@ export const handlePoisonCommand =
       return r;
     });
     if (record?.seq === cmd.seq && record.status === 'failed') {
-      await appendEvent('failed', record.name, toApiVm(record), { dedupeKey: `${cmd.requestId}/poison` });
+      await appendEvent(services, 'failed', record.name, toApiVm(record), {
+        dedupeKey: `${cmd.requestId}/poison`,
+      });
     }
   };

@@ -2,7 +2,6 @@
 // answers 404). A VM seen alive is remembered for a few seconds so that a busy dashboard's queries do
 // not each pay a point read; a missing one is never remembered (it may be created the next moment).
 import { notFound } from '../errors';
-import { legacyServices } from '../legacy-services';
 import type { Services } from '../services';
 import { getVm } from './store';
 
@@ -12,11 +11,7 @@ const ALIVE = Symbol('vms.alive');
 const alive = (services: Services) => services.state(ALIVE, () => new Map<string, number>());
 
 /** Throws the 404 unless a VM of this name exists and is not deleted. */
-export async function requireLiveVm(services: Services, name: string): Promise<void>;
-/** TRANSITIONAL (redesign #18): the journal routes' call until they pass their Services. */
-export async function requireLiveVm(name: string): Promise<void>;
-export async function requireLiveVm(a: Services | string, b?: string): Promise<void> {
-  const [services, name] = typeof a === 'string' ? [legacyServices(), a] : [a, b!];
+export async function requireLiveVm(services: Services, name: string): Promise<void> {
   const seenAlive = alive(services);
   const nowMs = services.clock.now();
   const seen = seenAlive.get(name);
@@ -36,5 +31,4 @@ export async function requireLiveVm(a: Services | string, b?: string): Promise<v
 /** Forgets a VM (its delete finished in this app instance). */
 export function forgetLiveVm(services: Services, name: string): void {
   alive(services).delete(name);
-  alive(legacyServices()).delete(name); // TRANSITIONAL: what the one-argument requireLiveVm remembers
 }

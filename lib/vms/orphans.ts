@@ -70,7 +70,7 @@ export async function sweepOrphans(
       if (code === 'ResourceGroupNotFound' || code === 'ResourceGroupBeingDeleted') continue;
       throw e;
     }
-    await appendEvent('orphanDeleted', g.vm, { resourceGroup: g.name, reason });
+    await appendEvent(services, 'orphanDeleted', g.vm, { resourceGroup: g.name, reason });
     swept.push({ resourceGroup: g.name, vm: g.vm, reason });
   }
   return swept;

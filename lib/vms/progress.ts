@@ -46,6 +46,7 @@ export async function applyProgress(services: Services, u: ProgressUpdate): Prom
   if (!record || record.seq !== u.seq) return record;
   recordStepDurations(ended, record.operation);
   await appendEvents(
+    services,
     (u.events ?? []).map((e) => ({
       kind: e.kind,
       subject: u.name,

@@ -68,7 +68,7 @@ export async function createVm(
     requestId,
     operation: 'create',
   }));
-  await appendEvent('queued', record.name, toApiVm(record), { dedupeKey: `${requestId}/queued` });
+  await appendEvent(services, 'queued', record.name, toApiVm(record), { dedupeKey: `${requestId}/queued` });
   await enqueueOrFail(services, record);
   return record;
 }

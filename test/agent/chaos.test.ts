@@ -11,7 +11,6 @@ import { promisify } from 'node:util';
 
 import { rotateIngestToken } from '../../lib/ingest-token';
 import { eventually, type TestRuntime } from '../helpers/runtime';
-import { storageServices } from '../journal/helpers';
 import { ChaosProxy } from './chaos-proxy';
 import { type AgentRig, makeAgentRig, startIngestion, storedEntries } from './helpers';
 
@@ -127,7 +126,7 @@ describe('journal agent under failures', () => {
     const r = await rigBehindProxy();
     r.agent.start();
     await r.waitInSync();
-    const fresh = await rotateIngestToken(storageServices(), r.vm); // the agent's token is now wrong
+    const fresh = await rotateIngestToken(t.services, r.vm); // the agent's token is now wrong
     await r.write(30);
     await eventually(() => proxy.requests.filter((q) => q.status === 401).length >= 2, 20_000);
     writeFileSync(r.tokenFile, `${fresh}\n`);

@@ -14,7 +14,6 @@ import { rotateIngestToken } from '../../lib/ingest-token';
 import { createGuestRunner, type GuestInfo, type SimulatedGuest } from '../../local/guest';
 import { eventually, type TestRuntime } from '../helpers/runtime';
 import { addVmRecord } from '../helpers/vm-record';
-import { storageServices } from '../journal/helpers';
 import { startIngestion, storedEntries } from './helpers';
 
 const run = promisify(execFile);
@@ -33,11 +32,11 @@ describe('simulated guest', () => {
 
   it('runs the agent from customData; the journal is queryable by unit; power cycles keep the cursor', async () => {
     const vmName = `guest-${process.pid}`;
-    await addVmRecord(vmName); // the journal's read routes answer 404 for an unknown VM
+    await addVmRecord(t.services, vmName); // the journal's read routes answer 404 for an unknown VM
     const customData = renderCloudInit({
       vmName,
       ingestUrl: t.url(`/api/vms/${vmName}/journal`),
-      token: await rotateIngestToken(storageServices(), vmName),
+      token: await rotateIngestToken(t.services, vmName),
     });
     const logs: string[] = [];
     const runner = createGuestRunner({

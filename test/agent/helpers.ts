@@ -13,16 +13,14 @@ import type { JournalFields } from '../../local/guest/export-format';
 import { JournalWriter } from '../../local/guest/journal-writer';
 import { eventually, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { addVmRecord } from '../helpers/vm-record';
-import { storageServices, useStorage } from '../journal/helpers';
 
 const run = promisify(execFile);
 export const AGENT_SCRIPT = join(__dirname, '..', '..', 'infra', 'vm', 'journal-agent.sh');
 export const AGENT_ENV = join(__dirname, '..', '..', 'infra', 'vm', 'agent.env');
 
-/** The real app in the local runtime, with lib/ pointed at the same Azurite (for rotateIngestToken). */
+/** The real app in the local runtime (`t.services` reaches its storage, for rotateIngestToken). */
 export async function startIngestion(): Promise<TestRuntime> {
   const t = await startTestRuntime({ appEntry: 'functions/index.ts', env: { TZ: 'UTC' } });
-  useStorage(t.rt.storageConnectionString);
   return t;
 }
 
@@ -112,8 +110,8 @@ export async function makeAgentRig(
   const runDir = join(dir, 'run');
   for (const d of [journalDir, stateDir, runDir]) mkdirSync(d, { mode: 0o700 });
   const tokenFile = join(dir, 'ingest-token');
-  await addVmRecord(vm); // the journal's read routes answer 404 for an unknown VM
-  writeFileSync(tokenFile, `${await rotateIngestToken(storageServices(), vm)}\n`, { mode: 0o600 });
+  await addVmRecord(t.services, vm); // the journal's read routes answer 404 for an unknown VM
+  writeFileSync(tokenFile, `${await rotateIngestToken(t.services, vm)}\n`, { mode: 0o600 });
   const writer = new JournalWriter(journalDir);
   const id: GuestIdentity = {
     bootId: 'b0'.repeat(16),

@@ -8,7 +8,6 @@ import { after, before, describe, it } from 'node:test';
 
 import { beginTokenRotation, verifyIngestToken } from '../../lib/ingest-token';
 import { eventually, type TestRuntime } from '../helpers/runtime';
-import { storageServices } from '../journal/helpers';
 import { makeAgentRig, startIngestion } from './helpers';
 
 describe('journal agent: token rotation', () => {
@@ -29,9 +28,9 @@ describe('journal agent: token rotation', () => {
       await rig.waitInSync();
       const old = readFileSync(rig.tokenFile, 'utf8').trim();
 
-      const { token } = await beginTokenRotation(storageServices(), rig.vm);
+      const { token } = await beginTokenRotation(t.services, rig.vm);
       assert.equal(
-        await verifyIngestToken(storageServices(), rig.vm, old),
+        await verifyIngestToken(t.services, rig.vm, old),
         true,
         'the old token works until the agent switched',
       );
@@ -49,8 +48,8 @@ describe('journal agent: token rotation', () => {
       await rig.write(20);
       await rig.writer.rotate();
       await rig.waitInSync();
-      assert.equal(await verifyIngestToken(storageServices(), rig.vm, old), false);
-      assert.equal(await verifyIngestToken(storageServices(), rig.vm, token), true);
+      assert.equal(await verifyIngestToken(t.services, rig.vm, old), false);
+      assert.equal(await verifyIngestToken(t.services, rig.vm, token), true);
       assert.ok(rig.logs.some((l) => l.includes('received a rotated ingest token')));
       assert.ok(!rig.logs.some((l) => l.includes('HTTP 401')), rig.logs.join('\n'));
     } finally {

@@ -4,12 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { createServices, type Services } from '../../lib/services';
 import type { LogLine } from '../../local/host/logger';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
 
 export interface TestRuntime {
   rt: LocalRuntime;
   logs: LogLine[];
+  /** A Services on the runtime app's own settings (its storage, its ARM emulator), for checks from the test. */
+  services: Services;
   url(path: string): string;
   dispose(): Promise<void>;
 }
@@ -29,6 +32,7 @@ export async function startTestRuntime(opts: LocalRuntimeOptions = {}): Promise<
   return {
     rt,
     logs,
+    services: createServices(rt.settings),
     url: (path) => `${rt.baseUrl}${path}`,
     async dispose() {
       await rt.dispose();

@@ -1,12 +1,11 @@
 // A VM record written straight to the `vms` table, for tests that push journals without provisioning
-// a VM (the journal's read routes answer 404 for a VM that does not exist). Uses the storage lib/ is
-// pointed at (useStorage: the environment's AzureWebJobsStorage).
-import { createServices } from '../../lib/services';
+// a VM (the journal's read routes answer 404 for a VM that does not exist).
+import type { Services } from '../../lib/services';
 import { insertVm } from '../../lib/vms/store';
 
-export async function addVmRecord(name: string): Promise<void> {
+export async function addVmRecord(services: Services, name: string): Promise<void> {
   const now = new Date().toISOString();
-  await insertVm(createServices(process.env), name, () => ({
+  await insertVm(services, name, () => ({
     name,
     size: null,
     vmSize: 'Standard_B1s',

@@ -263,7 +263,7 @@ export async function seedFuzzJournal(
   boots: number,
   units: number,
 ): Promise<void> {
-  await addVmRecord(vm);
+  await addVmRecord(services, vm);
   const now = Date.now() * 1000;
   const recs = Array.from({ length: count }, (_, i) => {
     const raw: RawEntry = new Map(

@@ -4,15 +4,15 @@ import { after, before, describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { startStorage } from '../journal/helpers';
+import { startAzurite } from '../journal/helpers';
 import { bodyProperty, queryProperty, seedFuzzJournal } from './fuzz-properties';
 
 const SEED = 1414;
 
 describe('fuzz (fixed seed)', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
     await seedFuzzJournal(storage.services, 'fuzz-vm', 20, 2, 3);
   });
   after(async () => {

@@ -56,13 +56,12 @@ export async function startHostileRuntime(): Promise<HostileRuntime> {
     await storage.dispose();
     throw e;
   }
-  // Not useStorage: process.env is the app thread's too (SHARE_ENV), and its Services reads it.
   const services = servicesFor(storage.connectionString);
   return {
     ...t,
     services,
     tableRequests,
-    addVm: addVmRecord,
+    addVm: (name: string) => addVmRecord(services, name),
     async dispose() {
       await t.dispose();
       proxy.closeAllConnections();

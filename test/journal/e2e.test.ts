@@ -24,7 +24,7 @@ import {
   journalctl,
   makeJournalFile,
   sampleEntries,
-  useStorage,
+  servicesFor,
 } from './helpers';
 
 /** The app under test (built per file on its storage). */
@@ -63,8 +63,8 @@ describe('journal end to end (local runtime)', () => {
       dataDir: join(dir, 'data'),
       env: { TZ: 'UTC' },
     });
-    services = useStorage(rt.storageConnectionString);
-    await addVmRecord(vm);
+    services = servicesFor(rt.storageConnectionString);
+    await addVmRecord(services, vm);
     token = await rotateIngestToken(services, vm);
     file = makeJournalFile(dir, sampleEntries(start, { big: true }));
   });

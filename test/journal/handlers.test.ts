@@ -12,7 +12,7 @@ import { ingestHandler, queryHandler, statsHandler, unitsHandler } from '../../l
 import { MAX_BODY_BYTES } from '../../lib/journal/ingest';
 import type { Services } from '../../lib/services';
 import { addVmRecord } from '../helpers/vm-record';
-import { startStorage, type TestStorage } from './helpers';
+import { startAzurite, type TestStorage } from './helpers';
 
 const VM = 'vm-handlers';
 const BOOT = 'c3'.repeat(16);
@@ -66,11 +66,11 @@ describe('journal handlers (HttpRequest + InvocationContext, Azurite)', () => {
   let query: ReturnType<typeof queryHandler>;
 
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
     services = storage.services;
     ingest = withProblems(ingestHandler(services));
     query = withProblems(queryHandler(services));
-    await addVmRecord(VM); // lib/vms reads the process-wide storage (startStorage points it here)
+    await addVmRecord(services, VM);
     token = await rotateIngestToken(services, VM);
   });
   after(async () => {

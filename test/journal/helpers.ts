@@ -1,33 +1,22 @@
 // Shared test helpers: an in-memory Azurite per test file, and real journal files made with Debian's
 // systemd-journal-remote from export-format input, read back with journalctl.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { resetLegacyServices } from '../../lib/legacy-services';
-import { type Clock, createServices, type Services } from '../../lib/services';
-import { Azurite } from '../../local/storage/azurite';
+import type { Clock, Services } from '../../lib/services';
+import { startTestStorage, testServices } from '../helpers/services';
 
 export const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
 export const JOURNAL_UPLOAD = '/lib/systemd/systemd-journal-upload';
-
-/** The settings a test app needs besides its storage. */
-const TEST_ENV = {
-  AZURE_SUBSCRIPTION_ID: '00000000-0000-4000-8000-000000000000',
-  PUBLIC_BASE_URL: 'http://127.0.0.1:7071',
-};
 
 /** A Services of its own on the storage of `connectionString` (nothing written to process.env). */
 export function servicesFor(
   connectionString: string,
   opts: { clock?: Clock; env?: Record<string, string> } = {},
 ): Services {
-  return createServices(
-    { ...TEST_ENV, ...opts.env, AzureWebJobsStorage: connectionString },
-    opts.clock ? { clock: opts.clock } : {},
-  );
+  return testServices(connectionString, opts.env, opts.clock ? { clock: opts.clock } : {});
 }
 
 export interface TestStorage {
@@ -39,42 +28,8 @@ export interface TestStorage {
 
 /** An in-memory Azurite for one test file, with a Services on it (nothing written to process.env). */
 export async function startAzurite(): Promise<TestStorage> {
-  const dir = mkdtempSync(join(tmpdir(), 'journal-test-'));
-  const az = await Azurite.start({ dataDir: dir, ports: 'free', inMemory: true });
-  return {
-    connectionString: az.connectionString,
-    services: servicesFor(az.connectionString),
-    dispose: async () => {
-      await az.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** TRANSITIONAL: startAzurite, also made process.env's storage (useStorage) for the code that still
- * reads the process-wide Services (lib/vms until it takes a Services: addVmRecord, requireLiveVm). */
-export async function startStorage(): Promise<TestStorage> {
-  const storage = await startAzurite();
-  useStorage(storage.connectionString);
-  return storage;
-}
-
-let lastUsed: Services | undefined;
-
-/** TRANSITIONAL: points process.env (and the process-wide Services) at this storage, for tests of code
- * that has not moved to a Services yet; returns a Services on it. */
-export function useStorage(connectionString: string): Services {
-  process.env.AzureWebJobsStorage = connectionString;
-  process.env.AZURE_SUBSCRIPTION_ID ??= TEST_ENV.AZURE_SUBSCRIPTION_ID;
-  process.env.PUBLIC_BASE_URL ??= TEST_ENV.PUBLIC_BASE_URL;
-  resetLegacyServices();
-  return (lastUsed = servicesFor(connectionString));
-}
-
-/** The Services of the last useStorage call (tests that share a runtime's storage). */
-export function storageServices(): Services {
-  if (!lastUsed) throw new Error('useStorage() first');
-  return lastUsed;
+  const storage = await startTestStorage();
+  return { ...storage, services: servicesFor(storage.connectionString) };
 }
 
 type Value = string | Buffer;

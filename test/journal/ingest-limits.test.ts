@@ -20,16 +20,7 @@ import { queryJournal } from '../../lib/journal/query';
 import type { Services } from '../../lib/services';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { addVmRecord } from '../helpers/vm-record';
-import {
-  BOOT_A,
-  BOOT_B,
-  chunksOf,
-  exportFormat,
-  type Fields,
-  servicesFor,
-  startAzurite,
-  useStorage,
-} from './helpers';
+import { BOOT_A, BOOT_B, chunksOf, exportFormat, type Fields, servicesFor, startAzurite } from './helpers';
 
 /** The app under test (built per file on its storage). */
 let services: Services;
@@ -309,7 +300,7 @@ describe('binary values in JSON bodies (journalctl -o json writes them as byte a
     for (const k of ['AzureWebJobsStorage', 'AZURE_SUBSCRIPTION_ID', 'PUBLIC_BASE_URL'])
       delete process.env[k];
     t = await startTestRuntime({ appEntry: 'functions/index.ts', env: { TZ: 'UTC' } });
-    services = useStorage(t.rt.storageConnectionString);
+    services = servicesFor(t.rt.storageConnectionString);
   });
   after(async () => {
     await t?.dispose();
@@ -353,7 +344,7 @@ describe('binary values in JSON bodies (journalctl -o json writes them as byte a
     assert.equal(res.status, 200, answer);
     assert.equal((JSON.parse(answer) as { accepted: number }).accepted, 3, answer);
 
-    await addVmRecord(vm);
+    await addVmRecord(services, vm);
     const read = await fetch(t.url(`/api/vms/${vm}/journal?order=asc&limit=10`));
     assert.equal(read.status, 200);
     const items = (await read.json()) as { items: { message: string; fields: Record<string, unknown> }[] };

@@ -19,7 +19,7 @@ import { bootEntries, type GuestIdentity, Trickle } from '../../local/guest/entr
 import { JournalWriter } from '../../local/guest/journal-writer';
 import { eventually, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { addVmRecord } from '../helpers/vm-record';
-import { JOURNAL_UPLOAD, openStream, useStorage } from './helpers';
+import { JOURNAL_UPLOAD, openStream, servicesFor } from './helpers';
 
 /** The app under test (built per file on its storage). */
 let services: Services;
@@ -31,7 +31,7 @@ describe('streaming ingestion', () => {
   const vmName = () => `stream-${process.pid}-${++n}`;
   before(async () => {
     t = await startTestRuntime({ appEntry: 'functions/index.ts', env: { TZ: 'UTC' } });
-    services = useStorage(t.rt.storageConnectionString);
+    services = servicesFor(t.rt.storageConnectionString);
     dir = mkdtempSync(join(tmpdir(), 'vmj-stream-'));
   });
   after(async () => {
@@ -40,7 +40,7 @@ describe('streaming ingestion', () => {
   });
 
   const stored = async (vm: string) => {
-    await addVmRecord(vm).catch(() => undefined); // the read routes answer 404 for an unknown VM
+    await addVmRecord(services, vm).catch(() => undefined); // the read routes answer 404 for an unknown VM
     const res = await fetch(t.url(`/api/vms/${vm}/journal?limit=1000`));
     assert.equal(res.status, 200);
     return ((await res.json()) as { items: { cursor: string; message: string | null }[] }).items;

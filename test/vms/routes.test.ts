@@ -15,13 +15,13 @@ import type { VmRecord } from '../../lib/vms/record';
 import * as routes from '../../lib/vms/routes';
 import { canApply } from '../../lib/vms/status';
 import { insertVm } from '../../lib/vms/store';
-import { startStorage } from '../journal/helpers';
+import { startAzurite } from '../journal/helpers';
 
-let storage: Awaited<ReturnType<typeof startStorage>>;
+let storage: Awaited<ReturnType<typeof startAzurite>>;
 let services: Services;
 
 before(async () => {
-  storage = await startStorage();
+  storage = await startAzurite();
   services = createServices(
     {
       AzureWebJobsStorage: storage.connectionString,
@@ -121,7 +121,7 @@ describe('VM route handlers', () => {
 
   test('the rotation answers the ingest and upload URLs from PUBLIC_BASE_URL', async () => {
     await addVm('rot1', 'running');
-    await issueIngestToken(services, 'rot1', 1); // the VM step's (lib/ingest-token reads the storage useStorage set)
+    await issueIngestToken(services, 'rot1', 1); // the VM step's (lib/ingest-token reads the storage servicesFor set)
     const r = await call(routes.rotateIngestTokenRoute(services), post('/api/vms/rot1/ingest-token', 'rot1'));
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.ingestUrl, 'https://vmj.example.com/api/vms/rot1/journal');

@@ -9,10 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { toRecord } from '../../lib/journal/entry';
 import type { RawEntry } from '../../lib/journal/fields';
 import { writeRecords } from '../../lib/journal/table-store';
-import { createServices } from '../../lib/services';
+import type { Services } from '../../lib/services';
 import { getVm, updateVm } from '../../lib/vms/store';
 import { addVmRecord } from '../helpers/vm-record';
-import { startStorage, storageServices, useStorage } from '../journal/helpers';
+import { servicesFor, startAzurite } from '../journal/helpers';
 
 interface Thrown {
   status?: number;
@@ -21,12 +21,12 @@ interface Thrown {
 const isBusy = (e: Thrown) => e.status === 503 && /^\d+$/.test(e.headers?.['Retry-After'] ?? '');
 
 describe('conflict resolution that does not converge', () => {
-  let storage: Awaited<ReturnType<typeof startStorage>>;
+  let storage: Awaited<ReturnType<typeof startAzurite>>;
 
-  /** Runs `body` with lib/ pointed at a table endpoint that answers `rule`'s status where it gives one. */
+  /** Runs `body` with a Services on a table endpoint that answers `rule`'s status where it gives one. */
   async function withConflicts(
     rule: (req: IncomingMessage) => number | undefined,
-    body: () => Promise<void>,
+    body: (services: Services) => Promise<void>,
   ): Promise<void> {
     const tablePort = Number(/TableEndpoint=http:\/\/[^:]+:(\d+)/.exec(storage.connectionString)![1]);
     const proxy: Server = createServer((req, res) => {
@@ -49,31 +49,31 @@ describe('conflict resolution that does not converge', () => {
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     try {
-      useStorage(
-        storage.connectionString.replace(`:${tablePort}/`, `:${(proxy.address() as AddressInfo).port}/`),
+      await body(
+        servicesFor(
+          storage.connectionString.replace(`:${tablePort}/`, `:${(proxy.address() as AddressInfo).port}/`),
+        ),
       );
-      await body();
     } finally {
-      useStorage(storage.connectionString);
       proxy.closeAllConnections();
       await new Promise((r) => proxy.close(r));
     }
   }
   before(async () => {
-    storage = await startStorage();
+    storage = await startAzurite();
   });
   after(async () => {
     await storage?.dispose();
   });
 
   it('a VM record another writer changes on every attempt: 503 with Retry-After', async () => {
-    await addVmRecord('contended');
+    await addVmRecord(storage.services, 'contended');
     // Every conditional write of the record fails as if another writer had just changed it.
     await withConflicts(
       (req) => (req.method === 'PUT' && /\/vms\(/.test(req.url ?? '') ? 412 : undefined),
-      async () => {
+      async (services) => {
         await assert.rejects(
-          updateVm(createServices(process.env), 'contended', (r) => ({
+          updateVm(services, 'contended', (r) => ({
             ...r,
             updatedAt: new Date().toISOString(),
           })),
@@ -81,7 +81,7 @@ describe('conflict resolution that does not converge', () => {
         );
       },
     );
-    assert.equal((await getVm(createServices(process.env), 'contended'))?.record.name, 'contended');
+    assert.equal((await getVm(storage.services, 'contended'))?.record.name, 'contended');
   });
 
   it('journal rows whose creation conflicts on every round: 503 with Retry-After', async () => {
@@ -95,8 +95,8 @@ describe('conflict resolution that does not converge', () => {
     // Every create conflicts, and the lookup that follows finds nothing.
     await withConflicts(
       (req) => (req.method === 'POST' && !/\/Tables/.test(req.url ?? '') ? 409 : undefined),
-      () =>
-        assert.rejects(writeRecords(storageServices(), 'vm-c', [toRecord(raw, 0)]), (e: Thrown) => isBusy(e)),
+      (services) =>
+        assert.rejects(writeRecords(services, 'vm-c', [toRecord(raw, 0)]), (e: Thrown) => isBusy(e)),
     );
   });
 });
