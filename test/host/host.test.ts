@@ -49,8 +49,12 @@ describe('local Functions host', () => {
       const table = TableClient.fromConnectionString(t.rt.storageConnectionString, 'HostAppRows', {
         allowInsecureConnection: true,
       });
-      const rows = [];
-      for await (const e of table.listEntities()) rows.push(e);
+      // The outputs are written after the handler returns, a moment after it recorded its input.
+      const rows = await eventually(async () => {
+        const found = [];
+        for await (const e of table.listEntities()) found.push(e);
+        return found.length > 0 && found;
+      });
       assert.equal(rows.length, 1);
       assert.equal(rows[0]!.count, 2);
     });

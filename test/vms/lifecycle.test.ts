@@ -7,7 +7,6 @@ import { after, before, describe, test } from 'node:test';
 
 import { QueueClient } from '@azure/storage-queue';
 
-import { createServices } from '../../lib/services';
 import { enqueueCommand } from '../../lib/vms/commands';
 import { getVm } from '../../lib/vms/store';
 import { eventually } from '../helpers/runtime';
@@ -99,7 +98,7 @@ describe('VM lifecycle through the real path', () => {
         }[]
       ).filter((o) => !o.linked && o.method !== 'GET' && o.path.includes(`-${name}`)).length;
     assert.equal((await t.api('POST', '/api/vms', { name: 'redo1', sshPublicKey: key })).status, 202);
-    const pending = (await getVm(createServices(process.env), 'redo1'))!.record;
+    const pending = (await getVm(t.services, 'redo1'))!.record;
     const command = {
       v: 1 as const,
       name: 'redo1',
@@ -107,12 +106,12 @@ describe('VM lifecycle through the real path', () => {
       seq: pending.seq,
       requestId: pending.requestId,
     };
-    await enqueueCommand(createServices(process.env), command); // delivered again while the first is being handled
+    await enqueueCommand(t.services, command); // delivered again while the first is being handled
     const running = await t.waitForStatus('redo1', 'running');
     const writes = await writesFor('redo1');
     assert.equal(writes, 6, 'one PUT per resource');
 
-    await enqueueCommand(createServices(process.env), command); // and again once it is done
+    await enqueueCommand(t.services, command); // and again once it is done
     const queue = new QueueClient(t.rt.storageConnectionString, 'vm-commands');
     await eventually(async () => (await queue.getProperties()).approximateMessagesCount === 0);
     await new Promise((r) => setTimeout(r, 300)); // a (wrong) second orchestration would have started

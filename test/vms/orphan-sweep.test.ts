@@ -8,7 +8,6 @@ import { after, before, test } from 'node:test';
 import { ResourceManagementClient } from '@azure/arm-resources';
 
 import { staticTokenCredential } from '../../lib/arm/clients';
-import { createServices } from '../../lib/services';
 import { sweepOrphans } from '../../lib/vms/orphans';
 import { LOCAL_SUBSCRIPTION_ID } from '../../local/runtime';
 import { checkRoleCoverage, loadRoleActions, withImpliedActions } from '../infra/role-coverage';
@@ -69,10 +68,10 @@ test('the timer deletes groups without a VM record, keeps live, recent-failed, f
 });
 
 test('a failed VM group is deleted once the grace period is over; a second sweep finds nothing', async () => {
-  const swept = await sweepOrphans(createServices(process.env), { graceMs: 0 });
+  const swept = await sweepOrphans(t.services, { graceMs: 0 });
   assert.deepEqual(swept, [{ resourceGroup: 'vmj-fail1', vm: 'fail1', reason: 'failed' }]);
   assert.deepEqual(await groups(), ['other-ghost2', 'vmj-live1', 'vmj-untagged']);
-  assert.deepEqual(await sweepOrphans(createServices(process.env), { graceMs: 0 }), []);
+  assert.deepEqual(await sweepOrphans(t.services, { graceMs: 0 }), []);
   assert.equal((await sweepEvents()).length, 2);
 });
 
