@@ -100,7 +100,13 @@ async function waitForCreate(ctx: Ctx, name: string, after: string | undefined):
   return 0;
 }
 
-const POWER_TARGET = { start: 'running', stop: 'stopped', restart: 'running', deallocate: 'deallocated' };
+const POWER_TARGET = {
+  start: 'running',
+  stop: 'stopped',
+  restart: 'running',
+  deallocate: 'deallocated',
+  redeploy: 'running',
+};
 type Power = keyof typeof POWER_TARGET;
 
 /** Waits for a power operation or a delete to reach its end state (from the events stream). */

@@ -5,6 +5,7 @@
 import { gzipSync } from 'node:zlib';
 
 import { AppError } from '../errors';
+import { isVmName } from '../vms/names';
 import { AGENT_PATHS, AGENT_UNIT_NAME, agentAssets } from './assets';
 
 export interface RenderCloudInitOptions {
@@ -18,7 +19,6 @@ export interface RenderCloudInitOptions {
 /** Azure rejects customData above 64 KiB (decoded); we stay far below it. */
 export const CUSTOM_DATA_MAX_BYTES = 65_535;
 
-const VM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const TOKEN = /^[A-Za-z0-9._~+/=-]{16,512}$/;
 
 const invalid = (field: string, message: string) =>
@@ -65,7 +65,7 @@ function writeFile(path: string, permissions: string, content: string, gzip = fa
 }
 
 export function renderCloudInit(opts: RenderCloudInitOptions): string {
-  if (!VM_NAME.test(opts.vmName)) throw invalid('vmName', 'is not a valid VM name');
+  if (!isVmName(opts.vmName)) throw invalid('vmName', 'is not a valid VM name');
   if (!TOKEN.test(opts.token)) throw invalid('token', 'must be 16–512 URL-safe characters');
   const assets = agentAssets();
   const doc = [

@@ -1,4 +1,4 @@
-// Lifecycle events over HTTP (API.md "Events"): CloudEvents 1.0 batches, the retained range, one event
+// Lifecycle events over HTTP (docs/api.md "Events"): CloudEvents 1.0 batches, the retained range, one event
 // by id (410 once retention removed it), a resumable SSE watch, and the daily retention timer. Each
 // handler is made from the app's Services (functions/events.ts registers them).
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';

@@ -18,7 +18,7 @@ export function rejectUnknownQuery(query: URLSearchParams, allowed: readonly str
   if (errors.length > 0) throw validationFailed(errors);
 }
 
-/** Page sizes of every list route (API.md: default 100, max 1000). */
+/** Page sizes of every list route (docs/api.md: default 100, max 1000). */
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 

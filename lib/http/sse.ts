@@ -33,7 +33,7 @@ export interface SseStreamOptions {
   logError?: (message: string) => void;
 }
 
-/** Concurrent SSE streams per instance (API.md: 429 with Retry-After above it). */
+/** Concurrent SSE streams per instance (docs/api.md: 429 with Retry-After above it). */
 export const MAX_SSE_STREAMS = 100;
 /** Seconds a refused client is told to wait: streams end within 200 s, most much sooner. */
 export const SSE_RETRY_AFTER_S = 5;

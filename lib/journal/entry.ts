@@ -1,6 +1,6 @@
 // From parsed fields to a journal record: required fields checked, keys and the derived columns
 // (unit, priority, boot) computed once. Unit = _SYSTEMD_UNIT, else UNIT, else `kernel` for kernel
-// messages, else SYSLOG_IDENTIFIER / _COMM (API.md).
+// messages, else SYSLOG_IDENTIFIER / _COMM (docs/api.md).
 import { createHash } from 'node:crypto';
 
 import { invalidEntry } from './errors';

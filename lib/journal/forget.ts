@@ -1,4 +1,4 @@
-// Deleting a VM deletes its journal (API.md: DELETE removes "everything created for it"), so a new VM
+// Deleting a VM deletes its journal (docs/api.md: DELETE removes "everything created for it"), so a new VM
 // that reuses the name starts empty. The VM's rows are the partitions `vm|…` of every bucket table
 // (its unit copies, whole-VM view, overflow rows and index rows): one range query per table lists their
 // keys, and entity-group transactions of ≤ 100 deletes per partition remove them. Safe to repeat (the

@@ -11,7 +11,7 @@ import { checkSseCapacity, SSE_HEADERS, sseStream } from '../http/sse';
 import { authenticateIngestToken } from '../ingest-token';
 import type { Services } from '../services';
 import { requireLiveVm } from '../vms/exists';
-import { isVmName, VM_NAME_RULE } from '../vms/names';
+import { pathName } from '../vms/http';
 import { followJournal } from './follow';
 import { bootsPage, parseBootsPage, parseUnitsPage, unitsPage } from './index-pages';
 import { readIndex } from './indexes';
@@ -27,13 +27,6 @@ type Handler = (req: HttpRequest, ctx: InvocationContext) => Promise<HttpRespons
 
 /** After a rotation, the agent learns its next token from a successful ingest response (only it sees it). */
 export const NEXT_TOKEN_HEADER = 'Next-Ingest-Token';
-
-/** The VM name of the path: a name that cannot be a VM's is a 400 (lib/vms/names.ts has the rule). */
-function vmName(req: HttpRequest): string {
-  const name = req.params.name ?? '';
-  if (!isVmName(name)) throw validationFailed([{ field: 'path.name', message: VM_NAME_RULE }]);
-  return name;
-}
 
 /** The caller's token must be the VM's; returns the rotated token to hand to it, if there is one. */
 async function requireToken(
@@ -60,7 +53,7 @@ const isGzip = (req: HttpRequest) => {
 export const ingestHandler =
   (services: Services): Handler =>
   async (req) => {
-    const vm = vmName(req);
+    const vm = pathName(req);
     rejectUnknownQuery(req.query, ['stream']);
     const stream = req.query.get('stream') ?? 'false';
     if (stream !== 'true' && stream !== 'false')
@@ -96,7 +89,7 @@ export const ingestHandler =
 export const uploadHandler =
   (services: Services): Handler =>
   async (req) => {
-    const vm = vmName(req);
+    const vm = pathName(req);
     rejectUnknownQuery(req.query, []);
     await requireToken(services, vm, req.params.token);
     const type = req.headers.get('content-type');
@@ -117,7 +110,7 @@ export const uploadHandler =
 export const queryHandler =
   (services: Services): Handler =>
   async (req, ctx) => {
-    const vm = vmName(req);
+    const vm = pathName(req);
     const parsed = await parseJournalQuery(services, vm, req.query, {
       lastEventId: req.headers.get('last-event-id'),
     });
@@ -175,7 +168,7 @@ const nextLinkOf = (vm: string, list: 'units' | 'boots', limit: number, next: st
 export const unitsHandler =
   (services: Services): Handler =>
   async (req) => {
-    const vm = vmName(req);
+    const vm = pathName(req);
     rejectUnknownQuery(req.query, ['limit', 'cursor']);
     const params = parseUnitsPage(req.query);
     await requireLiveVm(services, vm);
@@ -193,7 +186,7 @@ export const unitsHandler =
 export const bootsHandler =
   (services: Services): Handler =>
   async (req) => {
-    const vm = vmName(req);
+    const vm = pathName(req);
     rejectUnknownQuery(req.query, ['limit', 'cursor']);
     const params = parseBootsPage(req.query);
     await requireLiveVm(services, vm);
@@ -213,7 +206,7 @@ export const bootsHandler =
 export const statsHandler =
   (services: Services): Handler =>
   async (req) => {
-    const vm = vmName(req);
+    const vm = pathName(req);
     const q = parseStatsQuery(req.query, services.clock.now());
     return { status: 200, jsonBody: await readStats(services, vm, q) };
   };

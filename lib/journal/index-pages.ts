@@ -1,4 +1,4 @@
-// Paging of GET /units and /boots (API.md: `limit` default 100, max 1000; `cursor` from nextLink).
+// Paging of GET /units and /boots (docs/api.md: `limit` default 100, max 1000; `cursor` from nextLink).
 // Keyset cursors: units in name order resume after a name, boots in time order after (first, bootId),
 // so a page is stable while entries arrive. The cursor is opaque to clients and checked on the way in.
 import { type FieldError, validationFailed } from '../errors';

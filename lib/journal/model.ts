@@ -1,4 +1,4 @@
-// The entry as the API returns it (API.md): the derived columns plus every original field.
+// The entry as the API returns it (docs/api.md): the derived columns plus every original field.
 import type { StoredEntry } from './entity';
 
 export interface ApiEntry {

@@ -1,4 +1,4 @@
-// OpenAPI for the lifecycle events (API.md "Events").
+// OpenAPI for the lifecycle events (docs/api.md "Events").
 import { EVENT_TYPES } from '../events/types';
 import { type OpenApiFragment, problemResponse } from './types';
 

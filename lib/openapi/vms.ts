@@ -1,4 +1,4 @@
-// OpenAPI for the VM routes (API.md "Virtual machines").
+// OpenAPI for the VM routes (docs/api.md "Virtual machines").
 import { MAX_CREATE_BODY_BYTES } from '../vms/create-request';
 import { VM_NAME_RULE } from '../vms/names';
 import { POWER_COMMANDS, VM_OPERATIONS } from '../vms/operations';

@@ -2,7 +2,7 @@
 import type { HttpRequest } from '@azure/functions';
 
 import { payloadTooLarge, validationFailed } from '../errors';
-import { discardBody } from '../http/body';
+import { bodyOf, discardBody } from '../http/body';
 import { parseLimit } from '../http/query';
 import { isVmName, VM_NAME_RULE } from './names';
 import { VM_STATUSES, type VmStatus } from './status';
@@ -13,16 +13,14 @@ import { VM_STATUSES, type VmStatus } from './status';
  */
 export async function readBodyText(req: HttpRequest, maxBytes: number): Promise<string> {
   const tooLarge = payloadTooLarge(`The body exceeds ${maxBytes} bytes.`);
-  const body = req.body as unknown as AsyncIterable<Uint8Array> | null;
   const declared = Number(req.headers.get('content-length') ?? '0');
   if (declared > maxBytes) {
     await discardBody(req);
     throw tooLarge;
   }
-  if (!body) return '';
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
+  for await (const chunk of bodyOf(req)) {
     size += chunk.byteLength;
     if (size <= maxBytes) chunks.push(Buffer.from(chunk));
   }

@@ -1,4 +1,4 @@
-// VM route handlers (API.md "Virtual machines"): validate input, call the VM service, shape the
+// VM route handlers (docs/api.md "Virtual machines"): validate input, call the VM service, shape the
 // response. Long operations answer 202 with Location (the record to poll) and the record. Made from
 // the app's Services; functions/vms.ts registers them with the routes of the operations table.
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';

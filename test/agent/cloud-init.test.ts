@@ -57,8 +57,8 @@ describe('renderCloudInit', () => {
     });
   });
 
-  it('stays well under the 64 KiB customData limit, also base64-encoded', () => {
-    const doc = renderCloudInit({ ...opts, vmName: 'v'.repeat(64), token: 'x'.repeat(512) });
+  it('stays well under the 64 KiB customData limit, also base64-encoded (the longest VM name)', () => {
+    const doc = renderCloudInit({ ...opts, vmName: 'v'.repeat(63), token: 'x'.repeat(512) });
     assert.ok(Buffer.byteLength(doc) < 16 * 1024, `${Buffer.byteLength(doc)} bytes`);
     assert.ok(Buffer.from(doc).toString('base64').length < 24 * 1024);
   });

@@ -421,7 +421,7 @@ describe('vmj', () => {
     }
   });
 
-  test('events: list, --since, -o json, and -f', async () => {
+  test('events: list, --since, -o json, and -f (across a redeploy and a stop)', async () => {
     const r = await vmj(['events'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /cli-1 {2}queued\n/);
@@ -435,6 +435,10 @@ describe('vmj', () => {
     const f = startVmj(['events', '-f'], env);
     try {
       await new Promise((r) => setTimeout(r, 1500));
+      const redeploy = await vmj(['vm', 'redeploy', 'cli-2'], env);
+      assert.equal(redeploy.code, 0, redeploy.stderr);
+      assert.match(redeploy.stderr, /✔ Redeploy cli-2: done/);
+      await eventually(() => f.stdout().includes('cli-2  power.changed  redeploy → running\n'), 15_000);
       const stop = await vmj(['vm', 'stop', 'cli-2'], env);
       assert.equal(stop.code, 0, stop.stderr);
       assert.match(stop.stderr, /✔ Stop cli-2: done/);

@@ -21,6 +21,7 @@ const COMMANDS = {
   stop: ['running'],
   restart: ['running'],
   deallocate: ['running', 'stopped'],
+  redeploy: ['running', 'stopped'],
 } as const;
 const DELETABLE = ['running', 'stopped', 'deallocated', 'failed'];
 
