@@ -6,21 +6,10 @@ import { describe, test } from 'node:test';
 
 import { provisionVm } from '../../lib/provisioning/orchestrator';
 import type { ProgressUpdate } from '../../lib/vms/progress';
+import { testVmSpec } from '../helpers/vm-record';
 import { drive, type FakeTask } from './orchestration-driver';
 
-const spec = {
-  name: 'vm1',
-  size: 'small',
-  vmSize: 'Standard_B2ls_v2',
-  cpu: 2,
-  memoryGiB: 4,
-  diskGiB: 30,
-  region: 'westeurope',
-  image: 'Canonical:ubuntu-24_04-lts:server:latest',
-  sshPublicKey: 'ssh-ed25519 AAAA',
-  adminUsername: 'azureuser',
-  resourceGroup: 'rg-vm1',
-};
+const spec = { ...testVmSpec('vm1'), resourceGroup: 'rg-vm1' };
 const input = { kind: 'create', seq: 1, requestId: 'r1', spec };
 const target = { resourceGroup: 'rg-vm1', name: 'x' };
 const running = (kind: string, now: Date) => ({

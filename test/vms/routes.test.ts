@@ -14,7 +14,7 @@ import { POWER_COMMANDS, VM_OPERATIONS } from '../../lib/vms/operations';
 import type { VmRecord } from '../../lib/vms/record';
 import * as routes from '../../lib/vms/routes';
 import { canApply } from '../../lib/vms/status';
-import { insertVm } from '../../lib/vms/store';
+import { addVmRecord } from '../helpers/vm-record';
 import { startAzurite } from '../journal/helpers';
 
 let storage: Awaited<ReturnType<typeof startAzurite>>;
@@ -36,31 +36,7 @@ after(async () => {
   await storage?.dispose();
 });
 
-async function addVm(name: string, status: VmRecord['status']): Promise<void> {
-  const now = new Date().toISOString();
-  await insertVm(services, name, () => ({
-    name,
-    size: 'small',
-    vmSize: 'Standard_B2ls_v2',
-    cpu: 2,
-    memoryGiB: 4,
-    diskGiB: 30,
-    region: 'westeurope',
-    image: 'Canonical:ubuntu-24_04-lts:server:latest',
-    sshPublicKey: 'ssh-ed25519 AAAA',
-    adminUsername: 'azureuser',
-    resourceGroup: `vmj-${name}`,
-    status,
-    publicIp: '20.0.0.1',
-    privateIp: '10.0.0.4',
-    createdAt: now,
-    updatedAt: now,
-    provisioning: { step: null, steps: [] },
-    seq: 1,
-    requestId: 'r0',
-    operation: 'create',
-  }));
-}
+const addVm = (name: string, status: VmRecord['status']) => addVmRecord(services, name, status);
 
 const post = (path: string, name: string) =>
   new HttpRequest({ method: 'POST', url: `http://localhost${path}`, params: { name } });
