@@ -15,7 +15,7 @@ import { createParser } from 'eventsource-parser';
 
 import { makeAgentRig } from '../test/agent/helpers';
 import { eventually, startTestRuntime } from '../test/helpers/runtime';
-import { servicesFor } from '../test/journal/helpers';
+import { testServices } from '../test/helpers/services';
 
 const RATE = Number(process.env.BENCH_RATE ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -92,7 +92,7 @@ const pct = (sorted: number[], p: number) =>
 
 async function main(): Promise<void> {
   const t = await startTestRuntime({ appEntry: 'functions/index.ts', log: () => undefined });
-  servicesFor(t.rt.storageConnectionString);
+  testServices(t.rt.storageConnectionString);
   // Production timing settings (the test rig shortens them), each overridable from the environment.
   const setting = (name: string) => process.env[name] ?? readEnvDefault(name);
   const flushDelay = setting('VMJ_FLUSH_DELAY_MS');

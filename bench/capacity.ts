@@ -16,7 +16,8 @@ import { rotateIngestToken } from '../lib/ingest-token';
 import { ingestBody } from '../lib/journal/ingest';
 import type { Services } from '../lib/services';
 import { LocalRuntime } from '../local/runtime';
-import { openStream, servicesFor } from '../test/journal/helpers';
+import { testServices } from '../test/helpers/services';
+import { openStream } from '../test/journal/helpers';
 
 /** The app's Services on the runtime's storage (for the tokens it mints). */
 let services: Services;
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
     },
   });
   try {
-    services = servicesFor(rt.storageConnectionString);
+    services = testServices(rt.storageConnectionString);
     const vms = Array.from({ length: VMS }, (_, i) => `cap-${i}`);
     const tokens = await Promise.all(vms.map((vm) => rotateIngestToken(services, vm)));
     // Warm-up: tables of the day and the app's code paths.

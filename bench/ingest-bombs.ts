@@ -19,7 +19,7 @@ import { createGzip } from 'node:zlib';
 import { rotateIngestToken } from '../lib/ingest-token';
 import type { Services } from '../lib/services';
 import { LocalRuntime } from '../local/runtime';
-import { servicesFor } from '../test/journal/helpers';
+import { testServices } from '../test/helpers/services';
 
 /** The app's Services on the runtime's storage (for the tokens it mints). */
 let services: Services;
@@ -79,7 +79,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-bombs-'));
   const rt = await LocalRuntime.start({ appEntry: 'functions/index.ts', dataDir: dir, log: () => {} });
   try {
-    services = servicesFor(rt.storageConnectionString);
+    services = testServices(rt.storageConnectionString);
     const now = Date.now() * 1000;
     const cursor = (k: string, i = 1) => `s=bomb${k};i=${i};b=${'ab'.repeat(16)};m=0;t=0;x=0`;
     const headJson = (k: string) =>

@@ -47,7 +47,7 @@ import { runLimited, writeRecords } from '../lib/journal/table-store';
 import type { Services } from '../lib/services';
 import { LocalRuntime } from '../local/runtime';
 import { Azurite } from '../local/storage/azurite';
-import { servicesFor } from '../test/journal/helpers';
+import { testServices } from '../test/helpers/services';
 
 /** The app's Services (the bench's own reads and writes; a new one is a cold instance). */
 let services: Services;
@@ -216,7 +216,7 @@ async function transactionsPer1000(t0: number) {
 async function queryScaling() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-query-'));
   const az = await Azurite.start({ dataDir: dir, ports: 'free', inMemory: true });
-  services = servicesFor(az.connectionString);
+  services = testServices(az.connectionString);
   const qUnits = Array.from({ length: 10 }, (_, u) => `svc${u}.service`);
   const nowUs = Date.now() * 1000;
   const days = Array.from({ length: 5 }, (_, d) => bucketStart(bucketOf(nowUs - (4 - d) * DAY_US)));
@@ -285,7 +285,7 @@ async function queryScaling() {
         rawMs.push(performance.now() - t);
         ok &&= !page.done && page.value.length === 100;
         // Cold: a new instance (no clients, no table list, no index or window hints).
-        services = servicesFor(az.connectionString);
+        services = testServices(az.connectionString);
         t = performance.now();
         const c = await ours();
         cold.push(performance.now() - t);
@@ -342,7 +342,7 @@ async function main() {
   let ingest: Awaited<ReturnType<typeof ingestRounds>>;
   let tx: Awaited<ReturnType<typeof transactionsPer1000>>;
   try {
-    services = servicesFor(rt.storageConnectionString);
+    services = testServices(rt.storageConnectionString);
     const t0 = (Date.now() - 3_600_000) * 1000;
     ingest = await ingestRounds(rt.baseUrl, t0, rt.azurite.pid);
     tx = await transactionsPer1000(t0 + 3_000_000_000);

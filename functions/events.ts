@@ -7,10 +7,7 @@ import {
   getEventHandler,
   listEventsHandler,
 } from '../lib/events/http';
-import { watchDisconnects } from '../lib/http/disconnect';
 import { services } from './services';
-
-watchDisconnects(services); // before the first request: the watch stops when its client goes away
 
 app.http('listEvents', {
   methods: ['GET'],

@@ -2,7 +2,6 @@
 // The handlers are lib/journal/http.ts's, made from the app's Services.
 import { app } from '@azure/functions';
 
-import { watchDisconnects } from '../lib/http/disconnect';
 import { withProblems } from '../lib/http/problem';
 import {
   bootsHandler,
@@ -13,8 +12,6 @@ import {
   uploadHandler,
 } from '../lib/journal/http';
 import { services } from './services';
-
-watchDisconnects(services);
 
 app.http('journalIngest', {
   methods: ['POST'],

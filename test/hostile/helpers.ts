@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import type { Services } from '../../lib/services';
 import { Azurite } from '../../local/storage/azurite';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { testServices } from '../helpers/services';
 import { addVmRecord } from '../helpers/vm-record';
-import { servicesFor } from '../journal/helpers';
 
 export interface HostileRuntime extends TestRuntime {
   /** Table requests the app sent so far (method and decoded path), in order. */
@@ -56,7 +56,7 @@ export async function startHostileRuntime(): Promise<HostileRuntime> {
     await storage.dispose();
     throw e;
   }
-  const services = servicesFor(storage.connectionString);
+  const services = testServices(storage.connectionString);
   return {
     ...t,
     services,

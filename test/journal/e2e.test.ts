@@ -14,6 +14,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { rotateIngestToken } from '../../lib/ingest-token';
 import type { Services } from '../../lib/services';
 import { LocalRuntime } from '../../local/runtime';
+import { testServices } from '../helpers/services';
 import { addVmRecord } from '../helpers/vm-record';
 import {
   BOOT_A,
@@ -24,7 +25,6 @@ import {
   journalctl,
   makeJournalFile,
   sampleEntries,
-  servicesFor,
 } from './helpers';
 
 /** The app under test (built per file on its storage). */
@@ -63,7 +63,7 @@ describe('journal end to end (local runtime)', () => {
       dataDir: join(dir, 'data'),
       env: { TZ: 'UTC' },
     });
-    services = servicesFor(rt.storageConnectionString);
+    services = testServices(rt.storageConnectionString);
     await addVmRecord(services, vm);
     token = await rotateIngestToken(services, vm);
     file = makeJournalFile(dir, sampleEntries(start, { big: true }));

@@ -15,7 +15,8 @@ import type { JournalQuery } from '../../lib/journal/query';
 import { writeRecords } from '../../lib/journal/table-store';
 import type { Services } from '../../lib/services';
 import { eventually } from '../helpers/runtime';
-import { servicesFor, startAzurite } from './helpers';
+import { testServices } from '../helpers/services';
+import { startAzurite } from './helpers';
 
 /** The app under test (built per file on its storage). */
 let services: Services;
@@ -100,7 +101,7 @@ describe('live tail', () => {
       req.pipe(up);
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    services = servicesFor(
+    services = testServices(
       storage.connectionString.replace(`:${tablePort}/`, `:${(proxy.address() as AddressInfo).port}/`),
     );
   });

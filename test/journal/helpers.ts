@@ -5,31 +5,21 @@ import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 
-import type { Clock, Services } from '../../lib/services';
-import { startTestStorage, testServices } from '../helpers/services';
+import type { Services } from '../../lib/services';
+import { startTestStorage, testServices, type TestStorage as StorageOnly } from '../helpers/services';
 
 export const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
 export const JOURNAL_UPLOAD = '/lib/systemd/systemd-journal-upload';
 
-/** A Services of its own on the storage of `connectionString` (nothing written to process.env). */
-export function servicesFor(
-  connectionString: string,
-  opts: { clock?: Clock; env?: Record<string, string> } = {},
-): Services {
-  return testServices(connectionString, opts.env, opts.clock ? { clock: opts.clock } : {});
-}
-
-export interface TestStorage {
-  connectionString: string;
-  /** A Services on this storage (each test file builds its own; `servicesFor` makes more). */
+export interface TestStorage extends StorageOnly {
+  /** A Services on this storage (each test file builds its own; `testServices` makes more). */
   services: Services;
-  dispose: () => Promise<void>;
 }
 
 /** An in-memory Azurite for one test file, with a Services on it (nothing written to process.env). */
 export async function startAzurite(): Promise<TestStorage> {
   const storage = await startTestStorage();
-  return { ...storage, services: servicesFor(storage.connectionString) };
+  return { ...storage, services: testServices(storage.connectionString) };
 }
 
 type Value = string | Buffer;

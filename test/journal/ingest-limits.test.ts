@@ -19,8 +19,9 @@ import { parseJournalQuery } from '../../lib/journal/params';
 import { queryJournal } from '../../lib/journal/query';
 import type { Services } from '../../lib/services';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { testServices } from '../helpers/services';
 import { addVmRecord } from '../helpers/vm-record';
-import { BOOT_A, BOOT_B, chunksOf, exportFormat, type Fields, servicesFor, startAzurite } from './helpers';
+import { BOOT_A, BOOT_B, chunksOf, exportFormat, type Fields, startAzurite } from './helpers';
 
 /** The app under test (built per file on its storage). */
 let services: Services;
@@ -182,7 +183,7 @@ describe('ingestion limits: nothing journald produces stalls it', () => {
         return original.call(this, actions, options);
       };
       await assert.rejects(ingestBody(services, vm, chunksOf(second, 65536), opts()), /injected/);
-      services = servicesFor(storage.connectionString); // a new instance retries (no cached rows)
+      services = testServices(storage.connectionString); // a new instance retries (no cached rows)
       const retry = await ingestBody(services, vm, chunksOf(second, 65536), opts());
       assert.deepEqual([retry.accepted, retry.duplicates], [0, 4]);
       const index = await readIndex(services, vm, NOW_MS);
@@ -300,7 +301,7 @@ describe('binary values in JSON bodies (journalctl -o json writes them as byte a
     for (const k of ['AzureWebJobsStorage', 'AZURE_SUBSCRIPTION_ID', 'PUBLIC_BASE_URL'])
       delete process.env[k];
     t = await startTestRuntime({ appEntry: 'functions/index.ts', env: { TZ: 'UTC' } });
-    services = servicesFor(t.rt.storageConnectionString);
+    services = testServices(t.rt.storageConnectionString);
   });
   after(async () => {
     await t?.dispose();

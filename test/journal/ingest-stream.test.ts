@@ -18,8 +18,9 @@ import type { Services } from '../../lib/services';
 import { bootEntries, type GuestIdentity, Trickle } from '../../local/guest/entries';
 import { JournalWriter } from '../../local/guest/journal-writer';
 import { eventually, startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { testServices } from '../helpers/services';
 import { addVmRecord } from '../helpers/vm-record';
-import { JOURNAL_UPLOAD, openStream, servicesFor } from './helpers';
+import { JOURNAL_UPLOAD, openStream } from './helpers';
 
 /** The app under test (built per file on its storage). */
 let services: Services;
@@ -31,7 +32,7 @@ describe('streaming ingestion', () => {
   const vmName = () => `stream-${process.pid}-${++n}`;
   before(async () => {
     t = await startTestRuntime({ appEntry: 'functions/index.ts', env: { TZ: 'UTC' } });
-    services = servicesFor(t.rt.storageConnectionString);
+    services = testServices(t.rt.storageConnectionString);
     dir = mkdtempSync(join(tmpdir(), 'vmj-stream-'));
   });
   after(async () => {

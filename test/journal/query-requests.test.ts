@@ -12,7 +12,8 @@ import { forgetIndexes, updateIndexes } from '../../lib/journal/indexes';
 import { forgetQueryHints, type JournalQuery, queryJournal } from '../../lib/journal/query';
 import { writeRecords } from '../../lib/journal/table-store';
 import type { Services } from '../../lib/services';
-import { servicesFor, startAzurite } from './helpers';
+import { testServices } from '../helpers/services';
+import { startAzurite } from './helpers';
 
 const DAY_US = 86_400_000_000;
 const TODAY = bucketStart('20231114');
@@ -98,7 +99,7 @@ describe('newest-N query: requests on a cold and a warm instance', () => {
 
   /** A fresh app instance: no clients, no bucket list, no index or window hints. */
   const coldInstance = () => {
-    services = servicesFor(proxied);
+    services = testServices(proxied);
   };
   const query = async (unit: string, extra: Partial<JournalQuery> = {}) => {
     seen.length = 0;

@@ -15,7 +15,8 @@ import {
   verifyIngestToken,
 } from '../../lib/ingest-token';
 import { type Services, systemClock } from '../../lib/services';
-import { servicesFor, startAzurite } from '../journal/helpers';
+import { testServices } from '../helpers/services';
+import { startAzurite } from '../journal/helpers';
 
 let services: Services;
 const rowOf = async (vm: string) =>
@@ -29,9 +30,11 @@ describe('ingest token lifecycle (Azurite)', () => {
   });
   /** The app with its clock stopped at `ms`. */
   const servicesAt = (ms: number) =>
-    servicesFor(storage.connectionString, {
-      clock: { now: () => ms, sleep: (d, s) => systemClock.sleep(d, s) },
-    });
+    testServices(
+      storage.connectionString,
+      {},
+      { clock: { now: () => ms, sleep: (d, s) => systemClock.sleep(d, s) } },
+    );
   after(() => storage.dispose());
 
   it('issues one token per create operation: the same again for a retry, a new one for another create', async () => {

@@ -8,12 +8,13 @@ import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 
 import { withProblems } from '../../lib/http/problem';
 import { issueIngestToken } from '../../lib/ingest-token';
-import { createServices, type Services } from '../../lib/services';
+import type { Services } from '../../lib/services';
 import { parseCommand } from '../../lib/vms/commands';
 import { POWER_COMMANDS, VM_OPERATIONS } from '../../lib/vms/operations';
 import type { VmRecord } from '../../lib/vms/record';
 import * as routes from '../../lib/vms/routes';
 import { canApply } from '../../lib/vms/status';
+import { testServices } from '../helpers/services';
 import { addVmRecord } from '../helpers/vm-record';
 import { startAzurite } from '../journal/helpers';
 
@@ -22,13 +23,9 @@ let services: Services;
 
 before(async () => {
   storage = await startAzurite();
-  services = createServices(
-    {
-      AzureWebJobsStorage: storage.connectionString,
-      AZURE_SUBSCRIPTION_ID: '00000000-0000-4000-8000-000000000000',
-      PUBLIC_BASE_URL: 'https://vmj.example.com/',
-      COMMAND_QUEUE_NAME: 'routes-test-commands',
-    },
+  services = testServices(
+    storage.connectionString,
+    { PUBLIC_BASE_URL: 'https://vmj.example.com/', COMMAND_QUEUE_NAME: 'routes-test-commands' },
     { arm: () => Promise.reject(new Error('this test has no ARM')) },
   );
 });
@@ -97,7 +94,7 @@ describe('VM route handlers', () => {
 
   test('the rotation answers the ingest and upload URLs from PUBLIC_BASE_URL', async () => {
     await addVm('rot1', 'running');
-    await issueIngestToken(services, 'rot1', 1); // the VM step's (lib/ingest-token reads the storage servicesFor set)
+    await issueIngestToken(services, 'rot1', 1); // the VM step's
     const r = await call(routes.rotateIngestTokenRoute(services), post('/api/vms/rot1/ingest-token', 'rot1'));
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.ingestUrl, 'https://vmj.example.com/api/vms/rot1/journal');

@@ -11,8 +11,9 @@ import type { RawEntry } from '../../lib/journal/fields';
 import { writeRecords } from '../../lib/journal/table-store';
 import type { Services } from '../../lib/services';
 import { getVm, updateVm } from '../../lib/vms/store';
+import { testServices } from '../helpers/services';
 import { addVmRecord } from '../helpers/vm-record';
-import { servicesFor, startAzurite } from '../journal/helpers';
+import { startAzurite } from '../journal/helpers';
 
 interface Thrown {
   status?: number;
@@ -50,7 +51,7 @@ describe('conflict resolution that does not converge', () => {
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     try {
       await body(
-        servicesFor(
+        testServices(
           storage.connectionString.replace(`:${tablePort}/`, `:${(proxy.address() as AddressInfo).port}/`),
         ),
       );

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 
 import type { Services } from '../../lib/services';
 import { eventually } from '../helpers/runtime';
-import { servicesFor } from '../journal/helpers';
+import { testServices } from '../helpers/services';
 import { sshPublicKey, startVmRuntime, type VmTestRuntime } from './helpers';
 
 /** The app's Services on the runtime's storage (for the tokens it mints). */
@@ -37,7 +37,7 @@ describe('ingest token lifecycle, end to end', () => {
         },
       },
     });
-    services = servicesFor(t.rt.storageConnectionString);
+    services = testServices(t.rt.storageConnectionString);
   });
   after(async () => {
     await t?.dispose();
